@@ -1,0 +1,86 @@
+# procsvc: plain make. `make run` and `make test` are the two commands a new
+# machine needs; both install missing Debian packages first (make deps).
+
+CC      ?= cc
+PKGS    := civetweb jansson libpq
+DEPS_APT := build-essential pkg-config libcivetweb-dev libjansson-dev libpq-dev \
+            postgresql-15 postgresql-client-15 libcurl4-openssl-dev libcmocka-dev curl
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -g -Isrc
+CFLAGS  ?= -O2
+PKG_CFLAGS = $(shell pkg-config --cflags jansson libpq 2>/dev/null)
+# civetweb ships no .pc file on Debian; its header sits in /usr/include.
+PKG_LIBS   = -lcivetweb $(shell pkg-config --libs jansson libpq 2>/dev/null) -lpthread -ldl
+
+SRC     := $(sort $(wildcard src/*.c src/*/*.c))
+OBJ     := $(SRC:src/%.c=build/obj/%.o)
+ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o)
+COMMON_SRC := $(wildcard src/common/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+.PHONY: all asan deps run test lint clean stop-db bench
+
+all: build/procsvc
+
+build/procsvc: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+asan: build/procsvc-asan
+
+build/procsvc-asan: $(ASAN_OBJ)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/asan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/test_runner: tests/runner.c
+	@mkdir -p build
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -o $@ $< \
+	    $(shell pkg-config --cflags --libs libcurl jansson libpq) -lpthread
+
+build/test_unit: $(UNIT_SRC) $(COMMON_SRC)
+	@mkdir -p build
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -o $@ $^ $(shell pkg-config --cflags --libs cmocka)
+
+# Installs only what is missing, so a second run costs one dpkg query.
+deps:
+	@missing=""; for p in $(DEPS_APT); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+run: deps
+	@$(MAKE) --no-print-directory build/procsvc
+	@bash scripts/run.sh
+
+stop-db:
+	@bash -c '. scripts/pg.sh && pg_cluster_stop "$(CURDIR)/.data"'
+
+test: deps
+	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_unit
+	@bash scripts/test.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory build/procsvc
+	@bash scripts/bench.sh
+
+lint:
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --suppress=missingIncludeSystem -Isrc src
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

@@ -1,0 +1,9 @@
+DROP TABLE bind_info;
+DROP TABLE process;
+DROP TABLE service_instance;
+DROP TABLE process_template_bind_info;
+DROP TABLE process_template;
+DROP TABLE module_host;
+DROP TABLE module;
+DROP TABLE service_template;
+DROP TABLE host;

@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+#
+# test.sh: the test suite `make test` runs once the binaries are built.
+#
+#   scripts/test.sh [FILTER]
+#
+# 1. a database: $TEST_DATABASE_URL, or a throwaway cluster in a temp dir
+# 2. unit tests: build/test_unit (cmocka), when it has been built
+# 3. migrations: up, dump, down to nothing, up, dump; both dumps must match
+# 4. the ASan/UBSan server on a free port, then the HTTP cases in tests/cases
+#    (only files whose path contains FILTER / $TEST_FILTER)
+# 5. a clean SIGTERM shutdown, and no sanitizer report in any log
+#
+# The last line is "N passed, N failed"; the exit status is 1 when anything
+# failed or could not run. Everything started here is torn down on exit.
+# PROCSVC_BIN, TEST_RUNNER and TEST_UNIT override the binaries' paths.
+
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
+cd "$ROOT" || exit 1
+# shellcheck source=scripts/pg.sh
+. "$ROOT/scripts/pg.sh"
+
+SERVER_BIN=${PROCSVC_BIN:-build/procsvc-asan}
+RUNNER_BIN=${TEST_RUNNER:-build/test_runner}
+UNIT_BIN=${TEST_UNIT:-build/test_unit}
+FILTER=${1:-${TEST_FILTER:-}}
+SANITIZER_ENV=(
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=0
+)
+SANITIZER_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:'
+
+passed=0
+failed=0
+tmp=
+cluster_dir=
+server_pid=
+db_url=
+server_port=
+
+say() { printf '== %s\n' "$*"; }
+ok() { passed=$((passed + ${1:-1})); }
+bad() { failed=$((failed + ${1:-1})); }
+
+# Idempotent: runs once at the end and again from the EXIT trap.
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill -KILL "$server_pid" 2>/dev/null
+		wait "$server_pid" 2>/dev/null
+		server_pid=
+	fi
+	if [ -n "$cluster_dir" ]; then
+		pg_cluster_stop "$cluster_dir" >/dev/null 2>&1
+		cluster_dir=
+	fi
+	if [ -n "$tmp" ]; then
+		rm -rf "$tmp"
+		tmp=
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+setup_database() {
+	local port
+	if [ -n "${TEST_DATABASE_URL:-}" ]; then
+		db_url=$TEST_DATABASE_URL
+		say "database: $db_url (from TEST_DATABASE_URL)"
+		return 0
+	fi
+	port=$(free_port) || return 1
+	cluster_dir=$tmp
+	pg_cluster_start "$cluster_dir" "$port" || return 1
+	db_url=$(pg_cluster_url "$cluster_dir" "$port")
+}
+
+# Sums the numbers of every cmocka line "[  PASSED  ] N test(s)." (or FAILED).
+cmocka_count() {
+	sed -n "s/^\[  $1  \] \([0-9][0-9]*\) test(s).*/\1/p" "$2" |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
+run_unit() {
+	local out=$tmp/unit.out rc p f
+	if [ ! -x "$UNIT_BIN" ]; then
+		say "unit tests: $UNIT_BIN not built, skipped"
+		return 0
+	fi
+	timeout 120 "$UNIT_BIN" >"$out" 2>&1
+	rc=$?
+	p=$(cmocka_count PASSED "$out")
+	f=$(cmocka_count FAILED "$out")
+	# A crash or a timeout leaves no FAILED line but must not pass.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	if [ "$f" -gt 0 ]; then
+		cat "$out"
+	fi
+	say "unit tests: $p passed, $f failed (exit $rc)"
+	ok "$p"
+	bad "$f"
+}
+
+# procsvc CLI with the test database; output goes to the migration log.
+procsvc_cli() {
+	echo "\$ procsvc $*" >>"$tmp/migrate.log"
+	env DATABASE_URL="$db_url" "${SANITIZER_ENV[@]}" timeout 60 "$SERVER_BIN" "$@" \
+		>>"$tmp/migrate.log" 2>&1
+}
+
+# Newer pg_dump releases wrap the dump in \restrict KEY with a random KEY;
+# those lines differ on every run and are dropped.
+dump_schema() {
+	"$(pg_bin)/pg_dump" --schema-only --no-owner -d "$db_url" -f "$1.raw" \
+		>>"$tmp/migrate.log" 2>&1 || return 1
+	grep -v -E '^\\(un)?restrict ' "$1.raw" >"$1"
+}
+
+# Relations other than the migration bookkeeping left in schema public.
+leftover_relations() {
+	"$(pg_bin)/psql" -X -q -t -A -d "$db_url" -c "SELECT string_agg(c.relname, ', ')
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+		  AND c.relname NOT LIKE 'schema_migrations%'" 2>>"$tmp/migrate.log"
+}
+
+migration_round_trip() {
+	local a=$tmp/schema.up1.sql b=$tmp/schema.up2.sql left
+	procsvc_cli migrate up || return 1
+	dump_schema "$a" || return 1
+	procsvc_cli migrate down 1000 || return 1
+	left=$(leftover_relations) || return 1
+	if [ -n "$left" ]; then
+		echo "migrate down left behind: $left" >>"$tmp/migrate.log"
+		return 1
+	fi
+	procsvc_cli migrate up || return 1
+	dump_schema "$b" || return 1
+	diff -u "$a" "$b" >>"$tmp/migrate.log" 2>&1
+}
+
+migration_status() {
+	local before
+	before=$(wc -c <"$tmp/migrate.log")
+	procsvc_cli migrate status || return 1
+	# Besides the "$ procsvc ..." line we logged, status must print something.
+	[ "$(wc -c <"$tmp/migrate.log")" -gt $((before + 25)) ]
+}
+
+run_migrations() {
+	: >"$tmp/migrate.log"
+	if [ ! -x "$SERVER_BIN" ]; then
+		say "migrations: $SERVER_BIN not built"
+		bad 2
+		return 1
+	fi
+	if migration_round_trip; then
+		say "migrations: up/down/up round trip ok"
+		ok
+	else
+		cat "$tmp/migrate.log"
+		say "migrations: up/down/up round trip FAILED"
+		bad
+	fi
+	if migration_status; then
+		say "migrations: status ok"
+		ok
+	else
+		tail -n 20 "$tmp/migrate.log"
+		say "migrations: status FAILED"
+		bad
+	fi
+}
+
+start_server() {
+	local deadline=$((SECONDS + 30))
+	server_port=$(free_port) || return 1
+	env DATABASE_URL="$db_url" PROCSVC_LISTEN="127.0.0.1:$server_port" \
+		PROCSVC_APPS=esb_test:xxx,other_app:other_secret PROCSVC_THREADS=32 \
+		"${SANITIZER_ENV[@]}" "$SERVER_BIN" serve >"$tmp/server.log" 2>&1 &
+	server_pid=$!
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		if curl -fsS --noproxy '*' --max-time 2 -o /dev/null \
+			"http://127.0.0.1:$server_port/readyz" 2>/dev/null; then
+			say "server: ready on 127.0.0.1:$server_port (pid $server_pid)"
+			return 0
+		fi
+		if ! kill -0 "$server_pid" 2>/dev/null; then
+			wait "$server_pid"
+			say "server: exited with status $? before it was ready"
+			server_pid=
+			cat "$tmp/server.log"
+			return 1
+		fi
+		sleep 0.1
+	done
+	say "server: not ready after 30 s"
+	cat "$tmp/server.log"
+	return 1
+}
+
+run_cases() {
+	local out=$tmp/runner.out rc line p f cases
+	shopt -s nullglob
+	cases=(tests/cases/*.json)
+	shopt -u nullglob
+	if [ ! -x "$RUNNER_BIN" ] || [ ${#cases[@]} -eq 0 ]; then
+		say "http cases: $RUNNER_BIN or tests/cases/*.json missing"
+		bad
+		return 1
+	fi
+	env PROCSVC_URL="http://127.0.0.1:$server_port" TEST_DATABASE_URL="$db_url" \
+		PROCSVC_TEST_APP=esb_test PROCSVC_TEST_SECRET=xxx PROCSVC_TEST_USER=admin \
+		TEST_FILTER="$FILTER" timeout 300 "$RUNNER_BIN" "${cases[@]}" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		say "http cases: runner ended without a summary (exit $rc)"
+		bad
+		return 1
+	fi
+	p=${line%% passed*}
+	f=${line#*, }
+	f=${f%% failed}
+	ok "$p"
+	bad "$f"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		say "http cases: runner exited with $rc"
+		bad
+	fi
+}
+
+# SIGTERM, then 20 s for a clean exit; a kill or a non-zero status fails.
+# (bash reaps the child as soon as it exits, so kill -0 fails from then on
+# and `wait` still reports its status.)
+stop_server() {
+	local deadline=$((SECONDS + 20)) status
+	[ -n "$server_pid" ] || return 0
+	kill -TERM "$server_pid" 2>/dev/null
+	while kill -0 "$server_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.1
+	done
+	if kill -0 "$server_pid" 2>/dev/null; then
+		kill -KILL "$server_pid" 2>/dev/null
+		wait "$server_pid" 2>/dev/null
+		server_pid=
+		say "server: still running 20 s after SIGTERM, killed"
+		bad
+		return 1
+	fi
+	wait "$server_pid"
+	status=$?
+	server_pid=
+	if [ "$status" -ne 0 ]; then
+		say "server: exited with status $status after SIGTERM"
+		tail -n 30 "$tmp/server.log"
+		bad
+		return 1
+	fi
+	say "server: stopped cleanly"
+	ok
+}
+
+check_sanitizers() {
+	local logs=()
+	[ -s "$tmp/migrate.log" ] && logs+=("$tmp/migrate.log")
+	[ -e "$tmp/server.log" ] && logs+=("$tmp/server.log")
+	if [ ! -e "$tmp/server.log" ]; then
+		say "sanitizers: the server never ran"
+		bad
+	elif grep -qE "$SANITIZER_RE" "${logs[@]}"; then
+		grep -h -A 40 -E "$SANITIZER_RE" "${logs[@]}" | head -n 400
+		say "sanitizers: reports found (above)"
+		bad
+	else
+		say "sanitizers: clean"
+		ok
+	fi
+}
+
+main() {
+	tmp=$(mktemp -d) || exit 1
+	if ! setup_database; then
+		say "database: could not start PostgreSQL"
+		bad
+	else
+		run_unit
+		run_migrations
+		if start_server; then
+			run_cases
+		else
+			say "http cases: not run, the server did not start"
+			bad
+		fi
+		stop_server
+		check_sanitizers
+	fi
+	# Keep the server log for a post-mortem; the temp dir goes away.
+	if [ -e "$tmp/server.log" ] && [ -d build ]; then
+		cp "$tmp/server.log" build/test-server.log
+	fi
+	cleanup
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+main

@@ -1,0 +1,288 @@
+#include "api/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/jpath.h"
+#include "common/log.h"
+#include "common/proc_attr.h"
+
+#define MAX_DEPTH 64
+
+static const struct api_config *config;
+
+void
+api_configure(const struct api_config *cfg)
+{
+	config = cfg;
+}
+
+const char *
+api_path(char *buf, size_t n, const char *base, const char *key)
+{
+	snprintf(buf, n, "%s%s%s", base, base[0] ? "." : "", key);
+	return buf;
+}
+
+/* Walks the parsed document for what Jansson accepts but the contract does
+ * not: U+0000 inside strings (we parse with JSON_ALLOW_NUL to be able to
+ * name the path) and nesting deeper than MAX_DEPTH. */
+static int
+check_tree(json_t *v, struct jpath *p, int depth, struct err *e)
+{
+	if (depth > MAX_DEPTH) {
+		err_set(e, ERR_BAD_JSON, jpath_str(p), "nesting deeper than %d levels", MAX_DEPTH);
+		return -1;
+	}
+	if (json_is_string(v)) {
+		if (strlen(json_string_value(v)) != json_string_length(v)) {
+			err_set(e, ERR_BAD_JSON, jpath_str(p), "string contains U+0000");
+			return -1;
+		}
+	} else if (json_is_object(v)) {
+		const char *key;
+		json_t *child;
+		json_object_foreach(v, key, child) {
+			size_t mark = jpath_key(p, key);
+			int rc = check_tree(child, p, depth + 1, e);
+			jpath_pop(p, mark);
+			if (rc != 0)
+				return -1;
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *child;
+		json_array_foreach(v, i, child) {
+			size_t mark = jpath_index(p, i);
+			int rc = check_tree(child, p, depth + 1, e);
+			jpath_pop(p, mark);
+			if (rc != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
+{
+	json_error_t jerr;
+	struct jpath p;
+	json_t *root;
+
+	root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+	if (root == NULL) {
+		err_set(e, ERR_BAD_JSON, NULL,
+		    "request body is not valid JSON: %s (line %d, column %d)",
+		    jerr.text, jerr.line, jerr.column);
+		return -1;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		err_set(e, ERR_BAD_JSON, NULL, "request body must be a JSON object");
+		return -1;
+	}
+	jpath_init(&p);
+	if (check_tree(root, &p, 1, e) != 0) {
+		json_decref(root);
+		return -1;
+	}
+	*out = root;
+	return 0;
+}
+
+int
+api_get_id(json_t *obj, const char *base, const char *key, int64_t *out,
+    struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+	char path[256];
+
+	*out = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v)) {
+		err_set(e, ERR_BAD_JSON, api_path(path, sizeof(path), base, key),
+		    "must be an integer");
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int
+api_get_array(json_t *obj, const char *base, const char *key, json_t **out,
+    struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+	char path[256];
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		err_set(e, ERR_BAD_JSON, api_path(path, sizeof(path), base, key),
+		    "must be an array");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+json_t *
+api_id_array(const struct id_list *ids)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < ids->n; i++)
+		if (json_array_append_new(a, json_integer(ids->ids[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* Compares without an early exit, so timing does not reveal how much of a
+ * guessed secret was right. */
+static bool
+secret_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t n = la > lb ? la : lb;
+	unsigned char diff = (unsigned char)(la != lb);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = i < la ? (unsigned char)a[i] : 0;
+		unsigned char y = i < lb ? (unsigned char)b[i] : 0;
+		diff |= x ^ y;
+	}
+	return diff == 0;
+}
+
+static const char *
+str_field(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s;
+}
+
+static bool
+blank(const char *s)
+{
+	if (s == NULL)
+		return true;
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+			return false;
+	return true;
+}
+
+/* Credentials and operator of api-contract.md §3 and §10. */
+static int
+authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
+    struct err *e)
+{
+	json_t *hdr = NULL;
+	const char *code = NULL, *secret = NULL, *user = NULL;
+	bool app_ok = false;
+	int rc = -1;
+
+	if (call->hdr_authorization != NULL) {
+		hdr = json_loads(call->hdr_authorization, 0, NULL);
+		if (hdr != NULL && !json_is_object(hdr)) {
+			json_decref(hdr);
+			hdr = NULL;
+		}
+	}
+	/* The header wins when it carries credentials; else the body's. */
+	if (hdr != NULL && str_field(hdr, "bk_app_code") != NULL) {
+		code = str_field(hdr, "bk_app_code");
+		secret = str_field(hdr, "bk_app_secret");
+	} else {
+		code = str_field(body, "bk_app_code");
+		secret = str_field(body, "bk_app_secret");
+	}
+	if (hdr != NULL && !blank(str_field(hdr, "bk_username")))
+		user = str_field(hdr, "bk_username");
+	else if (!blank(str_field(body, "bk_username")))
+		user = str_field(body, "bk_username");
+	else if (!blank(call->hdr_user))
+		user = call->hdr_user;
+	else if (!blank(call->hdr_bk_user))
+		user = call->hdr_bk_user;
+
+	if (code != NULL)
+		snprintf(out->app_code, sizeof(out->app_code), "%s", code);
+	if (user != NULL)
+		snprintf(out->operator, sizeof(out->operator), "%s", user);
+
+	if (config->auth_off) {
+		app_ok = true;
+	} else if (code != NULL && secret != NULL) {
+		/* Every app is compared, so timing does not tell which codes exist. */
+		for (size_t i = 0; i < config->napps; i++) {
+			bool match = strcmp(config->apps[i].code, code) == 0 &&
+			    secret_equal(config->apps[i].secret, secret);
+			app_ok |= match;
+		}
+	}
+	if (!app_ok) {
+		err_set_http(e, 401, ERR_AUTH_APP, NULL, "app authentication failed");
+		goto out;
+	}
+	if (user == NULL) {
+		err_set_http(e, 401, ERR_AUTH_USER, NULL, "You must specify the current operator");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(hdr);
+	return rc;
+}
+
+static bool
+tenant_ok(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n < 1 || n > 64)
+		return false;
+	return strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+void
+api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
+{
+	json_t *body = NULL;
+	const char *tenant;
+	struct svc_req req;
+	char operator[129];
+
+	memset(out, 0, sizeof(*out));
+	if (api_parse_body(call->body, call->body_len, &body, &out->err) != 0)
+		return;
+	if (authenticate(call, body, out, &out->err) != 0)
+		goto out;
+	tenant = call->hdr_tenant ? call->hdr_tenant :
+	    call->hdr_tenant_alt ? call->hdr_tenant_alt : "0";
+	if (!tenant_ok(tenant)) {
+		err_set(&out->err, ERR_BAD_VALUE, "bk_supplier_account",
+		    "the tenant must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'");
+		goto out;
+	}
+	/* The operator is stored trimmed, as every other string. */
+	snprintf(operator, sizeof(operator), "%s", out->operator);
+	req.ctx = call->ctx;
+	req.tenant = tenant;
+	req.operator = str_trim(operator);
+	if (h(&req, body, &out->data, &out->err) != 0) {
+		if (!err_isset(&out->err))
+			err_set_http(&out->err, 503, ERR_DB, NULL, "internal error");
+		out->data = NULL;
+	} else if (out->data == NULL) {
+		out->data = json_null();
+	}
+out:
+	json_decref(body);
+}

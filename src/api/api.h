@@ -1,0 +1,99 @@
+/*
+ * api: the JSON face of procsvc. The HTTP layer hands over one request (raw
+ * body plus the few headers the contract reads); this module parses the
+ * body, authenticates (api-contract.md §3), picks the tenant and runs the
+ * API's handler, which decodes into service structs, calls the service and
+ * encodes the answer. Jansson is used here and in the envelope, nowhere
+ * below.
+ */
+#ifndef PROCSVC_API_H
+#define PROCSVC_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "service/ctx.h"
+
+/* An accepted application (PROCSVC_APPS). */
+struct api_app {
+	char *code;
+	char *secret;
+};
+
+struct api_config {
+	struct api_app *apps;
+	size_t napps;
+	bool auth_off;        /* PROCSVC_AUTH=off: any app is accepted */
+};
+
+/* Installs the configuration before the server starts; borrowed for the life
+ * of the process (read-only afterwards, so threads need no lock). */
+void api_configure(const struct api_config *cfg);
+
+/*
+ * An API handler: body is the request object (borrowed). On success returns
+ * 0 and *data (a new reference, the envelope's data). On failure -1 with e
+ * set and *data untouched.
+ */
+typedef int (*api_handler)(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e);
+
+/* One request, as the HTTP layer sees it; all borrowed. Headers may be NULL. */
+struct api_call {
+	struct svc_ctx *ctx;
+	const char *body;
+	size_t body_len;
+	const char *hdr_authorization;  /* X-Bkapi-Authorization */
+	const char *hdr_user;           /* X-Bkcmdb-User */
+	const char *hdr_bk_user;        /* BK_User */
+	const char *hdr_tenant;         /* X-Bkcmdb-Supplier-Account */
+	const char *hdr_tenant_alt;     /* HTTP_BK_SUPPLIER_ACCOUNT */
+};
+
+struct api_reply {
+	json_t *data;          /* success: owned by the reply; NULL on failure */
+	struct err err;        /* failure: code, HTTP status, message */
+	char app_code[65];     /* for the access log (never the secret) */
+	char operator[129];
+};
+
+/*
+ * Runs one request through JSON decode (1199000), credentials (401), tenant
+ * and the handler, in the order of api-contract.md §10. Always fills out;
+ * the caller frees out->data with json_decref.
+ */
+void api_serve(api_handler h, const struct api_call *call,
+    struct api_reply *out);
+
+/*
+ * Parses body: one JSON object, valid UTF-8, nesting at most 64 levels, no
+ * U+0000 in any string. 0 with *out (new reference), or -1 with e 1199000.
+ */
+int api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
+    MUST_CHECK;
+
+/*
+ * Reads an optional integer id field obj[key]. Absent or null: *out = 0.
+ * Anything but a JSON integer: -1 with e 1199000 at path (the key appended
+ * to base, which may be "").
+ */
+int api_get_id(json_t *obj, const char *base, const char *key, int64_t *out,
+    struct err *e) MUST_CHECK;
+
+/*
+ * Reads an optional array field: absent or null gives *out = NULL;
+ * a non-array is 1199000.
+ */
+int api_get_array(json_t *obj, const char *base, const char *key,
+    json_t **out, struct err *e) MUST_CHECK;
+
+/* "base.key", or "key" when base is "", into buf. Returns buf. */
+const char *api_path(char *buf, size_t n, const char *base, const char *key);
+
+/* A JSON array of the ids, or NULL when out of memory. */
+json_t *api_id_array(const struct id_list *ids);
+
+#endif

@@ -1,0 +1,245 @@
+#include "db/db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "db/pq.h"
+
+#define MAX_PREPARED 64
+
+struct db {
+	char *conninfo;
+	PGconn *conn;
+	/* Statements prepared on conn; reset whenever conn is replaced. */
+	const struct pq_stmt *prepared[MAX_PREPARED];
+	size_t nprepared;
+};
+
+struct db *
+db_new(const char *conninfo)
+{
+	struct db *db = calloc(1, sizeof(*db));
+
+	if (db == NULL)
+		return NULL;
+	db->conninfo = strdup(conninfo);
+	if (db->conninfo == NULL) {
+		free(db);
+		return NULL;
+	}
+	return db;
+}
+
+static void
+db_disconnect(struct db *db)
+{
+	PQfinish(db->conn);
+	db->conn = NULL;
+	db->nprepared = 0;
+}
+
+void
+db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_disconnect(db);
+	free(db->conninfo);
+	free(db);
+}
+
+static void
+ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static int
+db_connect(struct db *db, struct err *e)
+{
+	/*
+	 * Our defaults come first and the caller's conninfo last, so anything
+	 * DATABASE_URL sets wins. search_path is pinned so that no other schema
+	 * can capture unqualified names; statement_timeout bounds a stuck query.
+	 */
+	const char *keys[] = { "connect_timeout", "application_name", "options",
+		"dbname", NULL };
+	const char *vals[] = { "5", "procsvc",
+		"-c search_path=public -c statement_timeout=10000", db->conninfo, NULL };
+
+	db_disconnect(db);
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		log_error("database connection failed: %s",
+		    db->conn ? PQerrorMessage(db->conn) : "out of memory");
+		db_disconnect(db);
+		err_set_http(e, 503, ERR_DB, NULL,
+		    "database unavailable, retry later");
+		return -1;
+	}
+	/* Server notices (e.g. "already exists, skipping") are not our log. */
+	PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
+	return 0;
+}
+
+int
+db_ready(struct db *db, struct err *e)
+{
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return db_connect(db, e);
+	switch (PQtransactionStatus(db->conn)) {
+	case PQTRANS_IDLE:
+		return 0;
+	case PQTRANS_INTRANS:
+	case PQTRANS_INERROR:
+		db_rollback(db);
+		if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+			return 0;
+		return db_connect(db, e);
+	default:
+		/* A query still active or an unknown state: start over. */
+		return db_connect(db, e);
+	}
+}
+
+static int
+db_simple(struct db *db, const char *sql, struct err *e)
+{
+	PGresult *r = pq_exec_plain(db, sql, e);
+
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int
+db_begin(struct db *db, struct err *e)
+{
+	if (db_ready(db, e) != 0)
+		return -1;
+	return db_simple(db, "BEGIN", e);
+}
+
+int
+db_commit(struct db *db, struct err *e)
+{
+	return db_simple(db, "COMMIT", e);
+}
+
+void
+db_rollback(struct db *db)
+{
+	PGresult *r;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return;
+	r = PQexec(db->conn, "ROLLBACK");
+	PQclear(r);
+}
+
+bool
+db_ping(struct db *db)
+{
+	struct err e = { 0 };
+	PGresult *r;
+
+	if (db_ready(db, &e) != 0)
+		return false;
+	r = pq_exec_plain(db, "SELECT 1", &e);
+	PQclear(r);
+	return r != NULL;
+}
+
+PGconn *
+pq_conn(struct db *db)
+{
+	return db->conn;
+}
+
+/* The constraint name travels in e->path so the caller can name the rule. */
+static void
+map_error(const PGresult *r, PGconn *conn, struct err *e)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *cons = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+
+	if (state != NULL && (strcmp(state, "23505") == 0 ||
+	    strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0)) {
+		err_set(e, strcmp(state, "23505") == 0 ? ERR_DUPLICATE : ERR_BAD_VALUE,
+		    cons ? cons : "", "conflicts with existing data");
+		return;
+	}
+	log_error("database error %s: %s", state ? state : "(none)",
+	    r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+	err_set_http(e, 503, ERR_DB, NULL, "database error, retry later");
+}
+
+static bool
+result_ok(const PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+PGresult *
+pq_exec_plain(struct db *db, const char *sql, struct err *e)
+{
+	PGresult *r;
+
+	if (db->conn == NULL && db_ready(db, e) != 0)
+		return NULL;
+	r = PQexec(db->conn, sql);
+	if (r != NULL && result_ok(r))
+		return r;
+	map_error(r, db->conn, e);
+	PQclear(r);
+	return NULL;
+}
+
+static int
+prepare(struct db *db, const struct pq_stmt *stmt, struct err *e)
+{
+	PGresult *r;
+
+	for (size_t i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == stmt)
+			return 0;
+	r = PQprepare(db->conn, stmt->name, stmt->sql, 0, NULL);
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		map_error(r, db->conn, e);
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	if (db->nprepared < MAX_PREPARED)
+		db->prepared[db->nprepared++] = stmt;
+	return 0;
+}
+
+PGresult *
+pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
+    const char *const *params, struct err *e)
+{
+	PGresult *r;
+
+	if (db->conn == NULL && db_ready(db, e) != 0)
+		return NULL;
+	if (prepare(db, stmt, e) != 0)
+		return NULL;
+	r = PQexecPrepared(db->conn, stmt->name, n, params, NULL, NULL, 0);
+	if (r != NULL && result_ok(r))
+		return r;
+	map_error(r, db->conn, e);
+	PQclear(r);
+	return NULL;
+}
+
+const char *
+pq_constraint(const struct err *e)
+{
+	return e->path;
+}

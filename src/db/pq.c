@@ -1,0 +1,119 @@
+#include "db/pq.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+pq_arr_init(struct pq_arr *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+static void
+arr_put(struct pq_arr *a, const char *s, size_t n)
+{
+	if (a->failed)
+		return;
+	if (a->len + n + 2 > a->cap) {
+		size_t cap = a->cap ? a->cap : 256;
+		char *buf;
+		while (a->len + n + 2 > cap)
+			cap *= 2;
+		buf = realloc(a->buf, cap);
+		if (buf == NULL) {
+			a->failed = true;
+			return;
+		}
+		a->buf = buf;
+		a->cap = cap;
+	}
+	memcpy(a->buf + a->len, s, n);
+	a->len += n;
+	a->buf[a->len] = '\0';
+}
+
+static void
+arr_sep(struct pq_arr *a)
+{
+	arr_put(a, a->count == 0 ? "{" : ",", 1);
+	a->count++;
+}
+
+/* Array-literal quoting: inside "...", only " and \ need a backslash. */
+void
+pq_arr_str(struct pq_arr *a, const char *s)
+{
+	if (s == NULL) {
+		pq_arr_null(a);
+		return;
+	}
+	arr_sep(a);
+	arr_put(a, "\"", 1);
+	for (const char *p = s; *p != '\0';) {
+		size_t run = strcspn(p, "\"\\");
+		arr_put(a, p, run);
+		p += run;
+		if (*p != '\0') {
+			char esc[2] = { '\\', *p };
+			arr_put(a, esc, 2);
+			p++;
+		}
+	}
+	arr_put(a, "\"", 1);
+}
+
+void
+pq_arr_int(struct pq_arr *a, int64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
+
+	arr_sep(a);
+	arr_put(a, buf, (size_t)n);
+}
+
+void
+pq_arr_null(struct pq_arr *a)
+{
+	arr_sep(a);
+	arr_put(a, "NULL", 4);
+}
+
+void
+pq_arr_bool(struct pq_arr *a, bool v)
+{
+	arr_sep(a);
+	arr_put(a, v ? "t" : "f", 1);
+}
+
+const char *
+pq_arr_done(struct pq_arr *a)
+{
+	if (a->count == 0)
+		arr_put(a, "{", 1);
+	arr_put(a, "}", 1);
+	return a->failed ? NULL : a->buf;
+}
+
+void
+pq_arr_free(struct pq_arr *a)
+{
+	free(a->buf);
+	memset(a, 0, sizeof(*a));
+}
+
+int64_t
+pq_int(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+bool
+pq_bool(const PGresult *r, int row, int col)
+{
+	return PQgetvalue(r, row, col)[0] == 't';
+}

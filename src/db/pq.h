@@ -1,0 +1,74 @@
+/*
+ * pq: what the table modules of src/db/ share: prepared-statement execution
+ * with contract error mapping, and text-array parameters for batch
+ * statements. Internal to src/db/ (it exposes libpq types).
+ */
+#ifndef PROCSVC_DB_PQ_H
+#define PROCSVC_DB_PQ_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "db/db.h"
+
+/*
+ * A statement prepared on each connection at first use. Define them as
+ * static const objects beside the db_ function that runs them; name must be
+ * unique across the program.
+ */
+struct pq_stmt {
+	const char *name;
+	const char *sql;
+};
+
+/*
+ * Executes stmt with n text parameters (NULL entries are SQL NULL). Returns
+ * the result (caller frees with PQclear) when its status is
+ * PGRES_TUPLES_OK or PGRES_COMMAND_OK; else NULL with e set:
+ *   - unique / foreign-key / check violation: code ERR_DUPLICATE (23505) or
+ *     ERR_BAD_VALUE (23503, 23514), HTTP 200, path = the constraint name, so
+ *     the caller can replace it with a contract message (pq_constraint);
+ *   - anything else: 503 / 1199999, details in the log only.
+ * sql may be NULL for a statement built at run time: pass the text in sql_text.
+ */
+PGresult *pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
+    const char *const *params, struct err *e);
+
+/* The constraint a failed pq_exec tripped (from e->path), or "". */
+const char *pq_constraint(const struct err *e);
+
+/* Runs SQL text with no parameters (migrations, BEGIN). Same mapping. */
+PGresult *pq_exec_plain(struct db *db, const char *sql, struct err *e);
+
+/* The live connection of db (after db_ready), for the table modules. */
+PGconn *pq_conn(struct db *db);
+
+/*
+ * A growing text buffer for array literals ({"a","b",NULL}) that batch
+ * statements unnest. Sticky failure: appends after an allocation failure do
+ * nothing, and pq_arr_done reports it once (the pgbouncer PktBuf habit).
+ */
+struct pq_arr {
+	char *buf;
+	size_t len, cap;
+	size_t count;
+	bool failed;
+};
+
+void pq_arr_init(struct pq_arr *a);
+void pq_arr_str(struct pq_arr *a, const char *s);  /* NULL -> NULL element */
+void pq_arr_int(struct pq_arr *a, int64_t v);
+void pq_arr_null(struct pq_arr *a);
+void pq_arr_bool(struct pq_arr *a, bool v);
+/* Closes the literal: returns its text (owned by a) or NULL when out of memory. */
+const char *pq_arr_done(struct pq_arr *a);
+void pq_arr_free(struct pq_arr *a);
+
+/* Parses a bigint / boolean column value ("t"/"f"). */
+int64_t pq_int(const PGresult *r, int row, int col);
+bool pq_bool(const PGresult *r, int row, int col);
+
+#endif

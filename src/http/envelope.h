@@ -1,0 +1,38 @@
+/*
+ * envelope: every API response in the shape of api-contract.md §2, and the
+ * request id rules. The only place that writes response bytes.
+ */
+#ifndef PROCSVC_HTTP_ENVELOPE_H
+#define PROCSVC_HTTP_ENVELOPE_H
+
+#include <civetweb.h>
+#include <jansson.h>
+
+#include "common/err.h"
+
+#define REQUEST_ID_MAX 64
+
+/*
+ * The request id: the X-Request-Id header when it is 1-64 characters of
+ * [A-Za-z0-9._-], else 32 fresh random lowercase hex characters. out must
+ * hold REQUEST_ID_MAX + 1 bytes.
+ */
+void http_request_id(const struct mg_connection *c, char *out);
+
+/*
+ * Sends the envelope: success with data (borrowed; NULL means null) when e
+ * is NULL or clear, else result:false with e's code, message and HTTP
+ * status. Returns the HTTP status sent.
+ */
+int http_send_envelope(struct mg_connection *c, const char *request_id,
+    const struct err *e, json_t *data);
+
+/* Sends a plain JSON object (healthz, readyz) with the given status. */
+int http_send_json(struct mg_connection *c, int status, const char *request_id,
+    json_t *obj);
+
+/* Sends text (the metrics page). */
+int http_send_text(struct mg_connection *c, int status, const char *request_id,
+    const char *content_type, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,308 @@
+#include "http/server.h"
+
+#include <civetweb.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "common/log.h"
+#include "http/envelope.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "service/ctx.h"
+
+struct http_server {
+	struct mg_context *mg;
+	const struct http_config *cfg;
+};
+
+/* CivetWeb thread types (civetweb.h, init_thread). */
+#define MG_THREAD_WORKER 1
+
+static void *
+init_thread(const struct mg_context *mg, int thread_type)
+{
+	const struct http_server *s = mg_get_user_data(mg);
+
+	if (thread_type != MG_THREAD_WORKER)
+		return NULL;
+	/* A worker's database connection opens on its first request. */
+	return svc_ctx_new(s->cfg->conninfo, s->cfg->schema_version);
+}
+
+static void
+exit_thread(const struct mg_context *mg, int thread_type, void *ptr)
+{
+	(void)mg;
+	if (thread_type == MG_THREAD_WORKER)
+		svc_ctx_free(ptr);
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Reads the whole body (Content-Length or chunked) into *out (caller frees).
+ * 0 ok; 1 over max (413); -1 the client sent less than it promised.
+ */
+static int
+read_body(struct mg_connection *c, size_t max, char **out, size_t *len)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	long long want = ri->content_length;
+	size_t cap = want >= 0 ? (size_t)want + 1 : 65536, n = 0;
+	char *buf;
+
+	*out = NULL;
+	*len = 0;
+	if (want > (long long)max)
+		return 1;
+	buf = malloc(cap);
+	if (buf == NULL)
+		return -1;
+	for (;;) {
+		int r;
+		if (n == cap - 1) {
+			char *bigger;
+			if (want >= 0)
+				break;
+			if (n > max) {
+				free(buf);
+				return 1;
+			}
+			bigger = realloc(buf, cap * 2);
+			if (bigger == NULL) {
+				free(buf);
+				return -1;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		r = mg_read(c, buf + n, cap - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	if ((want >= 0 && (long long)n != want) || n > max) {
+		free(buf);
+		return n > max ? 1 : -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static void
+access_log(const struct mg_request_info *ri, const char *request_id,
+    int status, int code, double secs, const char *app, const char *op)
+{
+	char line[2048], now[32];
+
+	log_now(now, sizeof(now));
+	snprintf(line, sizeof(line), "{\"time\":\"%s\",\"type\":\"access\",\"request_id\":\"%s\",\"method\":\"",
+	    now, request_id);
+	log_escape(line, sizeof(line) - 400, ri->request_method);
+	strcat(line, "\",\"path\":\"");
+	log_escape(line, sizeof(line) - 350, ri->local_uri ? ri->local_uri : "");
+	snprintf(line + strlen(line), sizeof(line) - strlen(line),
+	    "\",\"status\":%d,\"code\":%d,\"duration_ms\":%.3f,\"app\":\"", status,
+	    code, secs * 1000.0);
+	log_escape(line, sizeof(line) - 200, app);
+	strcat(line, "\",\"operator\":\"");
+	log_escape(line, sizeof(line) - 3, op);
+	strcat(line, "\"}");
+	log_line(line);
+}
+
+static int send_error(struct mg_connection *c, const char *rid, int status,
+    int code, int *code_out, const char *fmt, ...) ERR_PRINTF(6, 7);
+
+static int
+send_error(struct mg_connection *c, const char *rid, int status, int code,
+    int *code_out, const char *fmt, ...)
+{
+	struct err e = { 0 };
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_set_http(&e, status, code, NULL, "%s", msg);
+	*code_out = code;
+	return http_send_envelope(c, rid, &e, NULL);
+}
+
+static int
+serve_ops(struct mg_connection *c, const struct http_server *s,
+    const char *path, const char *rid)
+{
+	json_t *obj;
+	int status = 200;
+
+	(void)s;
+	if (strcmp(path, "/metrics") == 0) {
+		size_t len = 0;
+		char *text = metrics_render(&len);
+		status = http_send_text(c, text ? 200 : 503, rid,
+		    "text/plain; version=0.0.4; charset=utf-8", text ? text : "", len);
+		free(text);
+		return status;
+	}
+	if (strcmp(path, "/readyz") == 0) {
+		char reason[128];
+		if (svc_ready(mg_get_thread_pointer(c), reason, sizeof(reason))) {
+			obj = json_pack("{s:s}", "status", "ok");
+		} else {
+			obj = json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);
+			status = 503;
+		}
+	} else {
+		obj = json_pack("{s:s}", "status", "ok");
+	}
+	status = http_send_json(c, status, rid, obj);
+	json_decref(obj);
+	return status;
+}
+
+static bool
+is_ops_path(const char *path)
+{
+	return strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
+	    strcmp(path, "/metrics") == 0;
+}
+
+/* The pipeline of api-contract.md §10: route, method, size, then the API. */
+static int
+handle(struct mg_connection *c, void *cbdata)
+{
+	const struct http_server *s = cbdata;
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *path = ri->local_uri ? ri->local_uri : "/";
+	const struct route *route = router_find(path);
+	struct api_reply reply;
+	struct api_call call;
+	char rid[REQUEST_ID_MAX + 1];
+	double start = now_seconds();
+	char *body = NULL;
+	size_t body_len = 0;
+	int status, code = 0, rc;
+
+	memset(&reply, 0, sizeof(reply));
+	metrics_begin();
+	http_request_id(c, rid);
+	if (is_ops_path(path)) {
+		if (strcmp(ri->request_method, "GET") == 0)
+			status = serve_ops(c, s, path, rid);
+		else
+			status = send_error(c, rid, 405, ERR_BAD_VALUE, &code,
+			    "method %s not allowed, use GET", ri->request_method);
+		goto out;
+	}
+	if (route == NULL) {
+		status = send_error(c, rid, 404, ERR_NOT_FOUND, &code, "no such API: %.200s", path);
+		goto out;
+	}
+	if (strcmp(ri->request_method, "POST") != 0) {
+		status = send_error(c, rid, 405, ERR_BAD_VALUE, &code,
+		    "method %s not allowed, use POST", ri->request_method);
+		goto out;
+	}
+	rc = read_body(c, s->cfg->max_body, &body, &body_len);
+	if (rc != 0) {
+		status = rc > 0 ?
+		    send_error(c, rid, 413, ERR_TOO_MANY, &code,
+			"request body exceeds %zu bytes", s->cfg->max_body) :
+		    send_error(c, rid, 200, ERR_BAD_JSON, &code,
+			"request body is incomplete");
+		goto out;
+	}
+	memset(&call, 0, sizeof(call));
+	call.ctx = mg_get_thread_pointer(c);
+	call.body = body;
+	call.body_len = body_len;
+	call.hdr_authorization = mg_get_header(c, "X-Bkapi-Authorization");
+	call.hdr_user = mg_get_header(c, "X-Bkcmdb-User");
+	call.hdr_bk_user = mg_get_header(c, "BK_User");
+	call.hdr_tenant = mg_get_header(c, "X-Bkcmdb-Supplier-Account");
+	call.hdr_tenant_alt = mg_get_header(c, "HTTP_BK_SUPPLIER_ACCOUNT");
+	if (call.ctx == NULL) {
+		status = send_error(c, rid, 503, ERR_DB, &code,
+		    "worker has no context (out of memory)");
+		goto out;
+	}
+	api_serve(route->fn, &call, &reply);
+	code = reply.err.code;
+	status = http_send_envelope(c, rid, &reply.err, reply.data);
+out:
+	metrics_end(route ? route->name : "-", code, now_seconds() - start);
+	access_log(ri, rid, status, code, now_seconds() - start, reply.app_code,
+	    reply.operator);
+	json_decref(reply.data);
+	free(body);
+	return status;
+}
+
+struct http_server *
+http_start(const struct http_config *cfg, struct err *e)
+{
+	struct http_server *s = calloc(1, sizeof(*s));
+	struct mg_callbacks cb;
+	char threads[16], timeout[24];
+	const char *options[] = {
+		"listening_ports", cfg->listen,
+		"num_threads", threads,
+		"request_timeout_ms", timeout,
+		"enable_keep_alive", "yes",
+		"keep_alive_timeout_ms", "60000",
+		"tcp_nodelay", "1",
+		/* api-contract.md §10: 1024 connections queue rather than reset. */
+		"listen_backlog", "1024",
+		"connection_queue", "1024",
+		NULL,
+	};
+
+	if (s == NULL) {
+		err_set(e, ERR_DB, NULL, "out of memory");
+		return NULL;
+	}
+	s->cfg = cfg;
+	snprintf(threads, sizeof(threads), "%d", cfg->threads);
+	snprintf(timeout, sizeof(timeout), "%ld", cfg->request_timeout_ms);
+	memset(&cb, 0, sizeof(cb));
+	cb.init_thread = init_thread;
+	cb.exit_thread = exit_thread;
+	mg_init_library(0);
+	s->mg = mg_start(&cb, s, options);
+	if (s->mg == NULL) {
+		err_set(e, ERR_BAD_VALUE, NULL, "cannot listen on %s (address in use or invalid)", cfg->listen);
+		mg_exit_library();
+		free(s);
+		return NULL;
+	}
+	/* "/" is a prefix of every path: one handler, one routing table. */
+	mg_set_request_handler(s->mg, "/", handle, s);
+	metrics_set_pool_size(cfg->threads);
+	return s;
+}
+
+void
+http_stop(struct http_server *s)
+{
+	if (s == NULL)
+		return;
+	mg_stop(s->mg);
+	mg_exit_library();
+	free(s);
+}

@@ -1,0 +1,33 @@
+/*
+ * server: the CivetWeb server: start, stop, per-worker service contexts, and
+ * the request pipeline of api-contract.md §10 (route -> body size -> the API
+ * layer), plus /healthz, /readyz and /metrics. The only module that knows
+ * CivetWeb's lifecycle.
+ */
+#ifndef PROCSVC_HTTP_SERVER_H
+#define PROCSVC_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct http_config {
+	const char *listen;        /* "127.0.0.1:8080" */
+	int threads;               /* CivetWeb workers = database connections */
+	size_t max_body;           /* bytes; larger bodies get 413 */
+	long request_timeout_ms;
+	const char *conninfo;      /* DATABASE_URL */
+	int64_t schema_version;    /* /readyz wants exactly this */
+};
+
+struct http_server;
+
+/* Starts serving; cfg's strings are borrowed for the server's life. NULL
+ * with e set when CivetWeb cannot start (port taken, bad option). */
+struct http_server *http_start(const struct http_config *cfg, struct err *e);
+
+/* Stops accepting, finishes requests in flight, closes connections. */
+void http_stop(struct http_server *s);
+
+#endif
