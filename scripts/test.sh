@@ -19,7 +19,8 @@ set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
 cd "$ROOT" || exit 1
-# shellcheck source=scripts/pg.sh
+# pg.sh is checked on its own; `shellcheck -x` follows it from here.
+# shellcheck source-path=SCRIPTDIR source=pg.sh disable=SC1091
 . "$ROOT/scripts/pg.sh"
 
 SERVER_BIN=${PROCSVC_BIN:-build/procsvc-asan}
@@ -290,14 +291,19 @@ main() {
 	else
 		run_unit
 		run_migrations
-		if start_server; then
+		if [ ! -x "$SERVER_BIN" ]; then
+			say "server: $SERVER_BIN not built; http cases and sanitizer check not run"
+			bad 2
+		elif start_server; then
 			run_cases
 		else
 			say "http cases: not run, the server did not start"
 			bad
 		fi
-		stop_server
-		check_sanitizers
+		if [ -x "$SERVER_BIN" ]; then
+			stop_server
+			check_sanitizers
+		fi
 	fi
 	# Keep the server log for a post-mortem; the temp dir goes away.
 	if [ -e "$tmp/server.log" ] && [ -d build ]; then

@@ -1,0 +1,67 @@
+/*
+ * procjson: process attributes between JSON and struct proc_values, driven
+ * by proc_attrs[] and bind_keys[] (common/proc_attr.h). Used by every API
+ * that takes or returns processes or process templates.
+ *
+ * Decoding never stops at a bad attribute: each value is typed, trimmed and
+ * validated (pval_check) and, when wrong, stored as PV_BAD with its code and
+ * full path. The service decides which errors matter (locked template fields
+ * do not) and reports the first in contract order.
+ */
+#ifndef PROCSVC_API_PROCJSON_H
+#define PROCSVC_API_PROCJSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "common/proc_attr.h"
+
+/*
+ * Decodes a process_info object (borrowed; NULL or JSON null = {}) into v
+ * (must be zeroed). base is the object's path, e.g.
+ * "instances[3].processes[0].process_info"; value paths are base + ".key".
+ *   - attributes: wrong JSON type -> PV_BAD 1199011; then pval_check
+ *     (required 1199010, too long 1199015, range / syntax 1199006);
+ *   - bind_info: null -> PV_NULL; not an array -> PV_BAD 1199011; each row
+ *     decoded into v->rows (row not an object -> row.bad 1199011; unknown key
+ *     or row_id != template_row_id -> row.bad 1199006; row_id is an alias of
+ *     template_row_id);
+ *   - server-owned and unknown keys are ignored (api-contract.md §5).
+ * Returns 0, or -1 with e set (503) only when out of memory.
+ */
+int procjson_decode(json_t *info, const char *base, struct proc_values *v,
+    struct err *e) MUST_CHECK;
+
+/*
+ * Decodes a process template's spec object: each attribute as
+ * {"value": v, "as_default_value": bool} (api-contract.md §4), bind_info as
+ * {"value": [{"row_id": n, "ip": {value, as_default_value}, ...}]}.
+ * Values are validated as in procjson_decode, at paths
+ * base.<field>.value and base.bind_info.value[i].<key>.value; a property that
+ * is not an object, or as_default_value that is not a boolean -> 1199011.
+ * locked[i] is set for attributes whose as_default_value is true, and always
+ * for PA_ALWAYS_LOCKED ones; row_locked (calloc'ed, v->nrows entries, caller
+ * frees) likewise per bind row and key. 0, or -1 with e set on out of memory.
+ */
+int procjson_decode_template(json_t *spec, const char *base,
+    struct proc_values *v, bool locked[PROC_ATTR_COUNT],
+    bool (**row_locked)[BIND_KEY_COUNT], struct err *e) MUST_CHECK;
+
+/*
+ * The property object of api-contract.md §8: every attribute of v, unset
+ * strings as "", unset integers as null, unset auto_start as false,
+ * bind_info as null (PV_NULL / PV_ABSENT) or its rows, each with enable, ip,
+ * port, protocol, template_row_id. New reference; NULL on out of memory.
+ */
+json_t *procjson_encode(const struct proc_values *v);
+
+/*
+ * The template property object of api-contract.md §10 (list_proc_template):
+ * every attribute that is set, as {"value": v, "as_default_value": locked}.
+ */
+json_t *procjson_encode_template(const struct proc_values *v,
+    const bool locked[PROC_ATTR_COUNT],
+    const bool (*row_locked)[BIND_KEY_COUNT]);
+
+#endif
