@@ -13,7 +13,8 @@
 #
 # The last line is "N passed, N failed"; the exit status is 1 when anything
 # failed or could not run. Everything started here is torn down on exit.
-# PROCSVC_BIN, TEST_RUNNER and TEST_UNIT override the binaries' paths.
+# PROCSVC_BIN, TEST_RUNNER and TEST_UNIT override the binaries' paths, and
+# TEST_CASES (paths or globs, space-separated) the case files.
 
 set -u
 
@@ -207,7 +208,8 @@ start_server() {
 run_cases() {
 	local out=$tmp/runner.out rc line p f cases
 	shopt -s nullglob
-	cases=(tests/cases/*.json)
+	# shellcheck disable=SC2206  # TEST_CASES is a list of paths or globs
+	cases=(${TEST_CASES:-tests/cases/*.json})
 	shopt -u nullglob
 	if [ ! -x "$RUNNER_BIN" ] || [ ${#cases[@]} -eq 0 ]; then
 		say "http cases: $RUNNER_BIN or tests/cases/*.json missing"
@@ -283,27 +285,32 @@ check_sanitizers() {
 	fi
 }
 
+# Server, HTTP cases, shutdown, sanitizers: 3 results (+ the cases).
+run_server_suite() {
+	if [ ! -x "$SERVER_BIN" ]; then
+		say "server: $SERVER_BIN not built; http cases and sanitizer check not run"
+		bad 3
+		return 1
+	fi
+	if start_server; then
+		run_cases
+	else
+		say "http cases: not run, the server did not start"
+		bad
+	fi
+	stop_server
+	check_sanitizers
+}
+
 main() {
 	tmp=$(mktemp -d) || exit 1
-	if ! setup_database; then
-		say "database: could not start PostgreSQL"
-		bad
-	else
+	if setup_database; then
 		run_unit
 		run_migrations
-		if [ ! -x "$SERVER_BIN" ]; then
-			say "server: $SERVER_BIN not built; http cases and sanitizer check not run"
-			bad 2
-		elif start_server; then
-			run_cases
-		else
-			say "http cases: not run, the server did not start"
-			bad
-		fi
-		if [ -x "$SERVER_BIN" ]; then
-			stop_server
-			check_sanitizers
-		fi
+		run_server_suite
+	else
+		say "database: could not start PostgreSQL"
+		bad
 	fi
 	# Keep the server log for a post-mortem; the temp dir goes away.
 	if [ -e "$tmp/server.log" ] && [ -d build ]; then
@@ -314,4 +321,4 @@ main() {
 	[ "$failed" -eq 0 ]
 }
 
-main
+main "$@"

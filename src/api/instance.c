@@ -1,12 +1,135 @@
 #include "api/instance.h"
 
-int
-api_create_service_instance(const struct svc_req *req, json_t *body, json_t **data, struct err *e)
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/procjson.h"
+#include "service/instance.h"
+
+/*
+ * Structural decoding of §6 row 1: wrong JSON types of the request's own
+ * fields are 1199000 and stop at once; process attributes are only decoded
+ * here, their errors kept for row 11.
+ */
+static int
+decode_proc(json_t *obj, const char *base, struct svc_si_proc *out,
+    struct err *e)
 {
-	(void)req;
-	(void)body;
-	(void)data;
-	err_set(e, ERR_NOT_FOUND, NULL, "not implemented yet");
-	return -1;
+	json_t *info;
+	char path[200];
+
+	if (!json_is_object(obj)) {
+		err_set(e, ERR_BAD_JSON, base, "must be an object");
+		return -1;
+	}
+	if (api_get_id(obj, base, "process_template_id", &out->template_id, e) != 0)
+		return -1;
+	info = json_object_get(obj, "process_info");
+	api_path(path, sizeof(path), base, "process_info");
+	if (info != NULL && !json_is_null(info) && !json_is_object(info)) {
+		err_set(e, ERR_BAD_JSON, path, "must be an object or null");
+		return -1;
+	}
+	return procjson_decode(info, path, &out->v, e);
 }
 
+static int
+decode_name(json_t *obj, const char *base, struct pval *name, struct err *e)
+{
+	json_t *v = json_object_get(obj, "service_instance_name");
+	char path[200];
+
+	api_path(path, sizeof(path), base, "service_instance_name");
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		err_set(e, ERR_BAD_JSON, path, "must be a string");
+		return -1;
+	}
+	name->s = strdup(json_string_value(v));
+	if (name->s == NULL) {
+		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		return -1;
+	}
+	str_trim(name->s);
+	name->state = PV_SET;
+	pval_check(name, &svc_si_name_attr, path);
+	return 0;
+}
+
+static int
+decode_instance(json_t *obj, size_t i, struct svc_si_in *out, struct err *e)
+{
+	json_t *procs, *p;
+	char base[64], path[128];
+	size_t k;
+
+	snprintf(base, sizeof(base), "instances[%zu]", i);
+	if (!json_is_object(obj)) {
+		err_set(e, ERR_BAD_JSON, base, "must be an object");
+		return -1;
+	}
+	if (api_get_id(obj, base, "bk_host_id", &out->host_id, e) != 0 ||
+	    decode_name(obj, base, &out->name, e) != 0 ||
+	    api_get_array(obj, base, "processes", &procs, e) != 0)
+		return -1;
+	if (procs == NULL || json_array_size(procs) == 0)
+		return 0;
+	out->procs = calloc(json_array_size(procs), sizeof(*out->procs));
+	if (out->procs == NULL) {
+		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		return -1;
+	}
+	json_array_foreach(procs, k, p) {
+		out->nprocs = k + 1; /* owned so far, for svc_si_batch_free */
+		snprintf(path, sizeof(path), "%s.processes[%zu]", base, k);
+		if (decode_proc(p, path, &out->procs[k], e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+decode(json_t *body, struct svc_si_batch *b, struct err *e)
+{
+	json_t *items, *item;
+	size_t i;
+
+	if (api_get_id(body, "", "bk_biz_id", &b->biz_id, e) != 0 ||
+	    api_get_id(body, "", "bk_module_id", &b->module_id, e) != 0 ||
+	    api_get_array(body, "", "instances", &items, e) != 0)
+		return -1;
+	if (items == NULL || json_array_size(items) == 0)
+		return 0;
+	b->items = calloc(json_array_size(items), sizeof(*b->items));
+	if (b->items == NULL) {
+		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		return -1;
+	}
+	json_array_foreach(items, i, item) {
+		b->n = i + 1;
+		if (decode_instance(item, i, &b->items[i], e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+api_create_service_instance(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e)
+{
+	struct svc_si_batch batch = { 0 };
+	struct id_list ids = { 0 };
+	int rc = -1;
+
+	if (decode(body, &batch, e) != 0 ||
+	    svc_instance_create(req, &batch, &ids, e) != 0)
+		goto out;
+	*data = api_id_array(&ids);
+	rc = *data ? 0 : -1;
+out:
+	id_list_free(&ids);
+	svc_si_batch_free(&batch);
+	return rc;
+}

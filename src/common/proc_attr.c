@@ -31,12 +31,18 @@ const struct proc_attr proc_attrs[PROC_ATTR_COUNT] = {
 	[PAI_BIND_INFO]         = { "bind_info", PA_BIND, 0, 0, 0, NULL },
 };
 
-/* api-contract.md §5, bind_info row. Lengths bound what a valid value can be. */
+/*
+ * api-contract.md §5, bind_info row. pval_check tests the length before the
+ * syntax, so the length must stay well above any valid value: with a tight
+ * bound (1 for protocol, 64 for ip) "tcp" or a long garbage ip would come out
+ * as 1199015 "too long" instead of the bad-bind_info 1199006 of §6 row 11.
+ * 2000 only bounds absurd input.
+ */
 const struct proc_attr bind_keys[BIND_KEY_COUNT] = {
 	[BKI_ENABLE]          = { "enable", PA_BOOL, 0, 0, 0, NULL },
-	[BKI_IP]              = { "ip", PA_STR, 0, 64, 0, ip_syntax_ok },
+	[BKI_IP]              = { "ip", PA_STR, 0, 2000, 0, ip_syntax_ok },
 	[BKI_PORT]            = { "port", PA_STR, 0, 2000, 0, port_syntax_ok },
-	[BKI_PROTOCOL]        = { "protocol", PA_STR, 0, 1, 0, protocol_syntax_ok },
+	[BKI_PROTOCOL]        = { "protocol", PA_STR, 0, 2000, 0, protocol_syntax_ok },
 	[BKI_TEMPLATE_ROW_ID] = { "template_row_id", PA_INT, INT64_MIN, INT64_MAX, 0, NULL },
 };
 
@@ -126,6 +132,10 @@ pval_set_bad(struct pval *p, int code, const char *path, const char *fmt, ...)
 	char text[512];
 	va_list ap;
 
+	/* Format first: the arguments may point into p->s (the bad value). */
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
 	free(p->s);
 	p->s = NULL;
 	p->state = PV_BAD;
@@ -139,9 +149,6 @@ pval_set_bad(struct pval *p, int code, const char *path, const char *fmt, ...)
 			*p->bad = oom_err;
 		return;
 	}
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
 	err_set(p->bad, code, path, "%s", text);
 }
 
@@ -183,6 +190,13 @@ pval_check(struct pval *p, const struct proc_attr *a, const char *path)
 	}
 }
 
+/* A PV_BAD value whose error could not even be allocated is still bad. */
+static const struct err *
+bad_of(const struct pval *p)
+{
+	return p->bad != NULL ? p->bad : &oom_err;
+}
+
 const struct err *
 proc_values_first_error(const struct proc_values *v, const bool *skip,
     const bool *skip_bind)
@@ -191,7 +205,7 @@ proc_values_first_error(const struct proc_values *v, const bool *skip,
 		if (skip != NULL && skip[i])
 			continue;
 		if (v->attr[i].state == PV_BAD)
-			return v->attr[i].bad;
+			return bad_of(&v->attr[i]);
 		if (i != PAI_BIND_INFO)
 			continue;
 		for (size_t r = 0; r < v->nrows; r++) {
@@ -201,7 +215,7 @@ proc_values_first_error(const struct proc_values *v, const bool *skip,
 				if (skip_bind != NULL && skip_bind[k])
 					continue;
 				if (v->rows[r].key[k].state == PV_BAD)
-					return v->rows[r].key[k].bad;
+					return bad_of(&v->rows[r].key[k]);
 			}
 		}
 	}

@@ -1,0 +1,84 @@
+/*
+ * db/instance: the SQL of tables module, host (read side) and
+ * service_instance. Every function is scoped to one tenant and runs in the
+ * caller's transaction (the service layer owns BEGIN/COMMIT).
+ */
+#ifndef PROCSVC_DB_INSTANCE_H
+#define PROCSVC_DB_INSTANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "db/db.h"
+
+struct db_module {
+	int64_t biz_id;
+	int64_t service_template_id;
+	int64_t default_kind;   /* <> 0: idle / fault / recycle module */
+};
+
+/* Reads a module. *found false when the tenant has no such module. */
+int db_module_get(struct db *db, const char *tenant, int64_t module_id,
+    struct db_module *out, bool *found, struct err *e) MUST_CHECK;
+
+/* A host as the naming rule and IP codes need it. Strings owned. */
+struct db_host {
+	int64_t id;
+	char *innerip, *outerip, *innerip_v6, *outerip_v6;
+};
+
+struct db_host_list {
+	struct db_host *items;
+	size_t n;
+};
+
+/*
+ * The hosts among ids[0..n) that belong to the module, in one query; ids
+ * that are unknown or not in the module are simply absent from out (in any
+ * order). Free with db_host_list_free.
+ */
+int db_module_hosts(struct db *db, const char *tenant, int64_t module_id,
+    const int64_t *ids, size_t n, struct db_host_list *out, struct err *e)
+    MUST_CHECK;
+void db_host_list_free(struct db_host_list *l);
+
+/* One service instance to insert. name borrowed. */
+struct db_si_new {
+	int64_t host_id;
+	const char *name;
+};
+
+/*
+ * Inserts n service instances of one module in two round trips (ids, then
+ * one INSERT over arrays); ids_out[i] is rows[i]'s new id. A second
+ * instance of one template on one host -> ERR_TEMPLATE_HOST_DUP (1113016).
+ */
+int db_si_insert(struct db *db, const char *tenant, const char *operator,
+    int64_t biz_id, int64_t module_id, int64_t service_template_id,
+    const struct db_si_new *rows, size_t n, int64_t *ids_out, struct err *e)
+    MUST_CHECK;
+
+struct db_si {
+	int64_t id, biz_id, module_id, host_id, service_template_id;
+};
+
+/* Reads a service instance. *found false when the tenant has none. */
+int db_si_get(struct db *db, const char *tenant, int64_t id, struct db_si *out,
+    bool *found, struct err *e) MUST_CHECK;
+
+/*
+ * The hosts among host_ids that already have an instance of the template in
+ * the module (api-contract.md §6 row 10). *dup_host is the first such host
+ * in input order, 0 when none.
+ */
+int db_si_template_hosts(struct db *db, const char *tenant, int64_t module_id,
+    int64_t service_template_id, const int64_t *host_ids, size_t n,
+    int64_t *dup_host, struct err *e) MUST_CHECK;
+
+/* n new ids from sequence of table.column, ascending (one round trip). */
+int db_next_ids(struct db *db, const char *table, const char *column,
+    size_t n, int64_t *ids_out, struct err *e) MUST_CHECK;
+
+#endif

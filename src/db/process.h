@@ -1,0 +1,77 @@
+/*
+ * db/process: the SQL of tables process and bind_info. The column lists are
+ * built once from proc_attrs[] (each attribute's JSON key is its column), so
+ * a new attribute needs no edit here. Tenant-scoped; runs in the caller's
+ * transaction.
+ */
+#ifndef PROCSVC_DB_PROCESS_H
+#define PROCSVC_DB_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/proc_attr.h"
+#include "db/db.h"
+
+/* One process to insert; v borrowed (its PV_SET values are stored). */
+struct db_proc_new {
+	int64_t biz_id;
+	int64_t service_instance_id;
+	int64_t process_template_id;
+	int64_t host_id;
+	const struct proc_values *v;
+};
+
+/*
+ * Inserts n processes and all their bind rows with a fixed number of round
+ * trips (ids, processes, bind rows), whatever n is. ids_out[i] is rows[i]'s
+ * new bk_process_id. A name or func+regex already taken in the service
+ * instance (a concurrent request won the race) -> ERR_DUPLICATE.
+ */
+int db_proc_insert(struct db *db, const char *tenant, const char *operator,
+    const struct db_proc_new *rows, size_t n, int64_t *ids_out, struct err *e)
+    MUST_CHECK;
+
+/* The uniqueness keys of one stored process (api-contract.md §5). */
+struct db_proc_key {
+	int64_t id;
+	char *name, *func, *regex;
+};
+
+struct db_proc_key_list {
+	struct db_proc_key *items;
+	size_t n;
+};
+
+/* The keys of every process of a service instance. Free with
+ * db_proc_key_list_free. */
+int db_proc_keys(struct db *db, const char *tenant, int64_t service_instance_id,
+    struct db_proc_key_list *out, struct err *e) MUST_CHECK;
+void db_proc_key_list_free(struct db_proc_key_list *l);
+
+/* A stored process as list_process_instance returns it. Owns v. */
+struct db_proc_record {
+	int64_t id, biz_id, service_instance_id, process_template_id, host_id;
+	char tenant[65];
+	char create_time[32], last_time[32]; /* RFC 3339, milliseconds, UTC "Z" */
+	struct proc_values v;
+};
+
+struct db_proc_record_list {
+	struct db_proc_record *items;
+	size_t n;
+};
+
+/*
+ * The processes of a service instance in one business, ascending
+ * bk_process_id, bind rows in stored order, in one query. Empty when the
+ * instance is unknown or belongs to another business or tenant.
+ */
+int db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
+    int64_t service_instance_id, struct db_proc_record_list *out,
+    struct err *e) MUST_CHECK;
+void db_proc_record_list_free(struct db_proc_record_list *l);
+
+#endif
