@@ -81,7 +81,7 @@ err_quote(char *buf, size_t n, const char *value)
 	if (n < QUOTE_MAX + 8)
 		return "";
 	buf[out++] = '"';
-	while (value[in] != '\0' && in < QUOTE_MAX) {
+	while (in < QUOTE_MAX && value[in] != '\0') {
 		unsigned char c = (unsigned char)value[in];
 		buf[out++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 		in++;

@@ -200,6 +200,7 @@ pq_exec_plain(struct db *db, const char *sql, struct err *e)
 	return NULL;
 }
 
+/* 1: prepared (now or before); 0: no room left, run it unprepared. */
 static int
 prepare(struct db *db, const struct pq_stmt *stmt, struct err *e)
 {
@@ -207,7 +208,9 @@ prepare(struct db *db, const struct pq_stmt *stmt, struct err *e)
 
 	for (size_t i = 0; i < db->nprepared; i++)
 		if (db->prepared[i] == stmt)
-			return 0;
+			return 1;
+	if (db->nprepared == MAX_PREPARED)
+		return 0;
 	r = PQprepare(db->conn, stmt->name, stmt->sql, 0, NULL);
 	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
 		map_error(r, db->conn, e);
@@ -215,9 +218,8 @@ prepare(struct db *db, const struct pq_stmt *stmt, struct err *e)
 		return -1;
 	}
 	PQclear(r);
-	if (db->nprepared < MAX_PREPARED)
-		db->prepared[db->nprepared++] = stmt;
-	return 0;
+	db->prepared[db->nprepared++] = stmt;
+	return 1;
 }
 
 PGresult *
@@ -228,9 +230,17 @@ pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
 
 	if (db->conn == NULL && db_ready(db, e) != 0)
 		return NULL;
-	if (prepare(db, stmt, e) != 0)
+	switch (prepare(db, stmt, e)) {
+	case 1:
+		r = PQexecPrepared(db->conn, stmt->name, n, params, NULL, NULL, 0);
+		break;
+	case 0:
+		/* More statements than MAX_PREPARED: still parameterised. */
+		r = PQexecParams(db->conn, stmt->sql, n, NULL, params, NULL, NULL, 0);
+		break;
+	default:
 		return NULL;
-	r = PQexecPrepared(db->conn, stmt->name, n, params, NULL, NULL, 0);
+	}
 	if (r != NULL && result_ok(r))
 		return r;
 	map_error(r, db->conn, e);
