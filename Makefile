@@ -4,7 +4,7 @@
 CC      ?= cc
 PKGS    := civetweb jansson libpq
 DEPS_APT := build-essential pkg-config libcivetweb-dev libjansson-dev libpq-dev \
-            postgresql-15 postgresql-client-15 libcurl4-openssl-dev libcmocka-dev curl
+            postgresql-15 postgresql-client-15 libcurl4-openssl-dev libcmocka-dev curl cppcheck
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -g -Isrc
@@ -17,7 +17,8 @@ SRC     := $(sort $(wildcard src/*.c src/*/*.c))
 OBJ     := $(SRC:src/%.c=build/obj/%.o)
 ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o)
 COMMON_SRC := $(wildcard src/common/*.c)
-UNIT_SRC := $(wildcard tests/unit/*.c)
+# The unit binary: its tests and the pure code they test (with COMMON_SRC).
+UNIT_SRC := $(wildcard tests/unit/*.c) src/api/procjson.c
 
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
@@ -46,9 +47,14 @@ build/test_runner: tests/runner.c
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -o $@ $< \
 	    $(shell pkg-config --cflags --libs libcurl jansson libpq) -lpthread
 
-build/test_unit: $(UNIT_SRC) $(COMMON_SRC)
+# --wrap routes every allocation of src/ and tests/ through tests/unit/fault.c,
+# which the out-of-memory tests use to fail the n-th one. The headers are
+# prerequisites only, for rebuilds; they are filtered out of the compile line.
+build/test_unit: $(UNIT_SRC) $(COMMON_SRC) $(wildcard tests/unit/*.h src/common/*.h) src/api/procjson.h
 	@mkdir -p build
-	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -o $@ $^ $(shell pkg-config --cflags --libs cmocka)
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -o $@ $(filter %.c,$^) \
+	    $(shell pkg-config --cflags --libs cmocka jansson) \
+	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 
 # Installs only what is missing, so a second run costs one dpkg query.
 deps:

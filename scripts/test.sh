@@ -40,6 +40,7 @@ tmp=
 cluster_dir=
 server_pid=
 db_url=
+db_port=
 server_port=
 
 say() { printf '== %s\n' "$*"; }
@@ -75,6 +76,7 @@ setup_database() {
 	fi
 	port=$(free_port) || return 1
 	cluster_dir=$tmp
+	db_port=$port
 	pg_cluster_start "$cluster_dir" "$port" || return 1
 	db_url=$(pg_cluster_url "$cluster_dir" "$port")
 }
@@ -285,6 +287,72 @@ check_sanitizers() {
 	fi
 }
 
+# One POST with the test credentials; prints "HTTP-status envelope-code".
+api_status() {
+	local body
+	body=$(curl -sS --noproxy '*' --max-time 15 -o - -w '\n%{http_code}' -X POST \
+		"http://127.0.0.1:$server_port$1" \
+		-d '{"bk_app_code":"esb_test","bk_app_secret":"xxx","bk_username":"admin","bk_biz_id":1,"service_instance_id":1}')
+	printf '%s %s\n' "${body##*$'\n'}" "$(sed -n 's/.*"code":\([0-9]*\).*/\1/p' <<<"${body%$'\n'*}")"
+}
+
+# The database goes away under a running server: API calls answer 503 /
+# 1199999 and /readyz 503 while /healthz stays 200; once it is back, the
+# same worker connections recover without a restart. 1 result.
+database_outage() {
+	local list=/api/v3/findmany/proc/process_instance got i
+	[ -n "$cluster_dir" ] || { say "database outage: skipped (external database)"; return 0; }
+	pg_cluster_stop "$cluster_dir" >/dev/null 2>&1
+	got="$(api_status "$list") $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$server_port/readyz") $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$server_port/healthz")"
+	pg_cluster_start "$cluster_dir" "$db_port" >/dev/null || { bad; return 1; }
+	for i in 1 2 3 4 5 6 7 8; do
+		# Each worker finds its broken connection on its next request.
+		got="$got|$(api_status "$list")"
+		: "$i"
+	done
+	# Every answer after the restart must succeed: a stale connection is
+	# replaced on the request that finds it, not failed back to the client.
+	if [[ "$got" == "503 1199999 503 200|"* && "$(tr '|' '\n' <<<"${got#*|}" | sort -u)" == "200 0" ]]; then
+		say "database outage: 503/1199999 while down, every request ok after restart"
+		ok
+	else
+		say "database outage: unexpected answers: $got"
+		bad
+	fi
+}
+
+# Command line and configuration errors: exit status 2 with one line,
+# never a crash. 1 result.
+cli_checks() {
+	local fails="" rc
+	check_exit() { # expected-status description env... -- args...
+		local want=$1 what=$2 out
+		shift 2
+		out=$(env "$@" 2>&1 >/dev/null)
+		rc=$?
+		if [ "$rc" -ne "$want" ] || { [ "$want" -eq 2 ] && [ "$(wc -l <<<"$out")" -ne 1 ]; }; then
+			fails="$fails; $what (exit $rc: $out)"
+		fi
+	}
+	check_exit 0 "--help" "$SERVER_BIN" --help
+	check_exit 2 "no command" "$SERVER_BIN"
+	check_exit 2 "unknown command" "$SERVER_BIN" frobnicate
+	check_exit 2 "serve without DATABASE_URL" -u DATABASE_URL "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_THREADS" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_THREADS=abc "$SERVER_BIN" serve
+	check_exit 2 "empty PROCSVC_APPS" DATABASE_URL="$db_url" PROCSVC_APPS= "$SERVER_BIN" serve
+	check_exit 2 "malformed PROCSVC_APPS" DATABASE_URL="$db_url" PROCSVC_APPS=nocolon "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_AUTH" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_AUTH=maybe "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_LISTEN" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_LISTEN=999.1.1.1:99999 "$SERVER_BIN" serve
+	check_exit 2 "bad migrate step" DATABASE_URL="$db_url" "$SERVER_BIN" migrate down zero
+	if [ -z "$fails" ]; then
+		say "command line: usage and configuration errors exit 2 with one line"
+		ok
+	else
+		say "command line: failures${fails}"
+		bad
+	fi
+}
+
 # Server, HTTP cases, shutdown, sanitizers: 3 results (+ the cases).
 run_server_suite() {
 	if [ ! -x "$SERVER_BIN" ]; then
@@ -294,6 +362,7 @@ run_server_suite() {
 	fi
 	if start_server; then
 		run_cases
+		database_outage
 	else
 		say "http cases: not run, the server did not start"
 		bad
@@ -307,6 +376,7 @@ main() {
 	if setup_database; then
 		run_unit
 		run_migrations
+		cli_checks
 		run_server_suite
 	else
 		say "database: could not start PostgreSQL"

@@ -283,10 +283,12 @@ out:
 int
 main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	if (argc < 2)
+		return config_error("%s", "no command given; try procsvc --help");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_CONFIG : 0;
+		fputs(usage, stdout);
+		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		puts("procsvc 0.1.0");
@@ -296,6 +298,5 @@ main(int argc, char **argv)
 		return cmd_serve();
 	if (strcmp(argv[1], "migrate") == 0)
 		return cmd_migrate(argc - 2, argv + 2);
-	fprintf(stderr, "procsvc: unknown command \"%s\"\n\n%s", argv[1], usage);
-	return EXIT_CONFIG;
+	return config_error("unknown command \"%s\"; try procsvc --help", argv[1]);
 }

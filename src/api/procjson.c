@@ -96,6 +96,10 @@ bind_key_index(const char *key)
 /*
  * Types one scalar (j borrowed; NULL = key absent) into p, then validates it
  * against a at path. -1 only on out of memory.
+ *
+ * Strings are trimmed (api-contract.md §5), except those with a syntax of
+ * their own (bind ip, port, protocol): those are tokens taken as sent, and
+ * §10 makes spaces in a port an error and the protocol "exactly" "1".."4".
  */
 static int
 decode_scalar(json_t *j, struct pval *p, const struct proc_attr *a,
@@ -120,7 +124,8 @@ decode_scalar(json_t *j, struct pval *p, const struct proc_attr *a,
 		if (a->kind == PA_STR) {
 			if ((p->s = strdup(json_string_value(j))) == NULL)
 				return -1;
-			str_trim(p->s);
+			if (a->syntax == NULL)
+				str_trim(p->s);
 		}
 		p->i = a->kind == PA_INT ? json_integer_value(j) : 0;
 		p->b = a->kind == PA_BOOL && json_is_true(j);
@@ -322,7 +327,8 @@ decode_tpl_prop(json_t *prop, struct pval *v, const struct proc_attr *a,
 		return 0;
 	}
 	mark = jpath_key(p, "value");
-	rc = decode_scalar(json_object_get(prop, "value"), v, a, jpath_str(p));
+	rc = decode_scalar(json_is_null(prop) ? prop : json_object_get(prop, "value"),
+	    v, a, jpath_str(p));
 	jpath_pop(p, mark);
 	if (rc != 0 || adv == NULL || json_is_null(adv))
 		return rc;

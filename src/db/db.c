@@ -185,22 +185,51 @@ result_ok(const PGresult *r)
 	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
+/*
+ * A connection that went stale while idle (the server restarted, a proxy
+ * dropped it) is only noticed when used. A statement that cannot have
+ * changed anything, run outside a transaction, is then retried once on a
+ * fresh connection, so the request does not fail for a fault that is
+ * already gone. Writes are never retried: they may have been applied.
+ */
+static bool
+retryable(struct db *db, bool was_idle, const char *sql)
+{
+	return was_idle && PQstatus(db->conn) == CONNECTION_BAD &&
+	    (strncmp(sql, "SELECT", 6) == 0 || strcmp(sql, "BEGIN") == 0);
+}
+
+static bool
+was_idle(struct db *db)
+{
+	return PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+}
+
 PGresult *
 pq_exec_plain(struct db *db, const char *sql, struct err *e)
 {
 	PGresult *r;
+	bool idle;
 
 	if (db->conn == NULL && db_ready(db, e) != 0)
 		return NULL;
+	idle = was_idle(db);
 	r = PQexec(db->conn, sql);
 	if (r != NULL && result_ok(r))
 		return r;
+	if (retryable(db, idle, sql)) {
+		PQclear(r);
+		if (db_connect(db, e) != 0)
+			return NULL;
+		r = PQexec(db->conn, sql);
+		if (r != NULL && result_ok(r))
+			return r;
+	}
 	map_error(r, db->conn, e);
 	PQclear(r);
 	return NULL;
 }
 
-/* 1: prepared (now or before); 0: no room left, run it unprepared. */
 static int
 prepare(struct db *db, const struct pq_stmt *stmt, struct err *e)
 {
@@ -222,27 +251,47 @@ prepare(struct db *db, const struct pq_stmt *stmt, struct err *e)
 	return 1;
 }
 
+static PGresult *
+exec_stmt(struct db *db, const struct pq_stmt *stmt, int n,
+    const char *const *params, struct err *e)
+{
+	switch (prepare(db, stmt, e)) {
+	case 1:
+		return PQexecPrepared(db->conn, stmt->name, n, params, NULL, NULL, 0);
+	case 0:
+		/* More statements than MAX_PREPARED: still parameterised. */
+		return PQexecParams(db->conn, stmt->sql, n, NULL, params, NULL, NULL, 0);
+	default:
+		return NULL;
+	}
+}
+
 PGresult *
 pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e)
 {
 	PGresult *r;
+	bool idle;
 
 	if (db->conn == NULL && db_ready(db, e) != 0)
 		return NULL;
-	switch (prepare(db, stmt, e)) {
-	case 1:
-		r = PQexecPrepared(db->conn, stmt->name, n, params, NULL, NULL, 0);
-		break;
-	case 0:
-		/* More statements than MAX_PREPARED: still parameterised. */
-		r = PQexecParams(db->conn, stmt->sql, n, NULL, params, NULL, NULL, 0);
-		break;
-	default:
-		return NULL;
-	}
+	idle = was_idle(db);
+	r = exec_stmt(db, stmt, n, params, e);
 	if (r != NULL && result_ok(r))
 		return r;
+	if (retryable(db, idle, stmt->sql)) {
+		PQclear(r);
+		memset(e, 0, sizeof(*e)); /* a failed PQprepare may have set it */
+		if (db_connect(db, e) != 0)
+			return NULL;
+		r = exec_stmt(db, stmt, n, params, e);
+		if (r != NULL && result_ok(r))
+			return r;
+	}
+	if (err_isset(e)) { /* the prepare failed and reported */
+		PQclear(r);
+		return NULL;
+	}
 	map_error(r, db->conn, e);
 	PQclear(r);
 	return NULL;
