@@ -105,7 +105,7 @@ pg_cluster_start() {
 		_pg_initdb "$dir" || return 1
 	fi
 	if ! _pg_as_owner "$bin/pg_ctl" start -w -t 30 -D "$dir/pgdata" -l "$dir/postgres.log" \
-		-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+		-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
 		>/dev/null 2>&1; then
 		_pg_log_tail "$dir"
 		return 1

@@ -321,6 +321,69 @@ database_outage() {
 	fi
 }
 
+# Statements a request costs, from pg_stat_statements (loaded by pg.sh).
+# Prints the number of statements the server ran for one POST of $2 to $1.
+statements_for() {
+	local q="SELECT coalesce(sum(calls), 0) FROM stats.pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat_statements%'"
+	psql -X -q -t -A "$db_url" -c "SELECT stats.pg_stat_statements_reset()" >/dev/null || return 1
+	curl -sS --noproxy '*' -o /dev/null -X POST "http://127.0.0.1:$server_port$1" --data-binary "@$2" || return 1
+	psql -X -q -t -A "$db_url" -c "$q"
+}
+
+# api-contract issue: a batch is written with a fixed number of round trips
+# whatever its size, and the list is one query. Compares a 1-item with a
+# 100-item batch of each create API. 1 result.
+round_trips() {
+	local auth='"bk_app_code":"esb_test","bk_app_secret":"xxx","bk_username":"admin"' i
+	local h1 h100 p1 p100 l out=$tmp/rt
+	if [ -z "$cluster_dir" ]; then say "round trips: skipped (external database)"; return 0; fi
+	psql -X -q "$db_url" -c "CREATE SCHEMA IF NOT EXISTS stats" \
+		-c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA stats" >/dev/null 2>&1 || {
+		say "round trips: pg_stat_statements unavailable"; bad; return 1; }
+	mkdir -p "$out"
+	{ printf '{%s,"hosts":[' "$auth"; for i in $(seq 1 100); do printf '%s{"bk_host_id":%d,"bk_host_innerip":"10.9.0.%d"}' "$([ "$i" -gt 1 ] && echo ,)" "$i" "$i"; done; printf ']}'; } >"$out/hosts"
+	printf '{%s,"modules":[{"bk_module_id":9001,"bk_biz_id":9,"service_template_id":0,"default":0}]}' "$auth" >"$out/modules"
+	printf '{%s,"bk_module_id":9001,"bk_host_ids":[%s]}' "$auth" "$(seq -s, 1 100)" >"$out/members"
+	for f in hosts modules members; do
+		curl -sS --noproxy '*' -o /dev/null -X POST "http://127.0.0.1:$server_port/api/v3/procsvc/$( case $f in hosts) echo upsert_hosts;; modules) echo upsert_modules;; members) echo set_module_hosts;; esac)" --data-binary "@$out/$f"
+	done
+	si_batch() { # N instances, 2 processes each, 2 bind rows each
+		local n=$1 k
+		printf '{%s,"bk_biz_id":9,"bk_module_id":9001,"instances":[' "$auth"
+		for k in $(seq 1 "$n"); do
+			printf '%s{"bk_host_id":%d,"processes":[{"process_info":{"bk_process_name":"a","bk_func_name":"a","bind_info":[{"port":"80"},{"port":"81"}]}},{"process_info":{"bk_process_name":"b","bk_func_name":"b","bind_info":[{"port":"90"},{"port":"91"}]}}]}' "$([ "$k" -gt 1 ] && echo ,)" "$k"
+		done
+		printf ']}'
+	}
+	pi_batch() { # N processes, 2 bind rows each, into service instance $2
+		local n=$1 k
+		printf '{%s,"bk_biz_id":9,"service_instance_id":%d,"processes":[' "$auth" "$2"
+		for k in $(seq 1 "$n"); do
+			printf '%s{"process_info":{"bk_process_name":"p%d","bk_func_name":"p%d","bind_info":[{"port":"80"},{"port":"81"}]}}' "$([ "$k" -gt 1 ] && echo ,)" "$k" "$k"
+		done
+		printf ']}'
+	}
+	si_batch 1 >"$out/si1"
+	si_batch 100 >"$out/si100"
+	h1=$(statements_for /api/v3/create/proc/service_instance "$out/si1")
+	h100=$(statements_for /api/v3/create/proc/service_instance "$out/si100")
+	# The first batch made service instance ids; take two of them.
+	i=$(psql -X -q -t -A "$db_url" -c "SELECT min(id) FROM service_instance WHERE bk_module_id = 9001")
+	pi_batch 1 "$i" >"$out/pi1"
+	pi_batch 100 "$((i + 1))" >"$out/pi100"
+	p1=$(statements_for /api/v3/create/proc/process_instance "$out/pi1")
+	p100=$(statements_for /api/v3/create/proc/process_instance "$out/pi100")
+	printf '{%s,"bk_biz_id":9,"service_instance_id":%d}' "$auth" "$((i + 1))" >"$out/list"
+	l=$(statements_for /api/v3/findmany/proc/process_instance "$out/list")
+	if [ "$h1" = "$h100" ] && [ "$p1" = "$p100" ] && [ "$h1" -le 12 ] && [ "$p1" -le 12 ] && [ "$l" -eq 1 ]; then
+		say "round trips: create_service_instance $h1 statements for 1 or 100 instances, create_process_instance $p1 for 1 or 100, list $l"
+		ok
+	else
+		say "round trips: create_service_instance 1:$h1 100:$h100, create_process_instance 1:$p1 100:$p100, list:$l (want equal, <= 12, list 1)"
+		bad
+	fi
+}
+
 # Command line and configuration errors: exit status 2 with one line,
 # never a crash. 1 result.
 cli_checks() {
@@ -362,6 +425,7 @@ run_server_suite() {
 	fi
 	if start_server; then
 		run_cases
+		round_trips
 		database_outage
 	else
 		say "http cases: not run, the server did not start"
