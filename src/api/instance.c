@@ -16,22 +16,13 @@ static int
 decode_proc(json_t *obj, const char *base, struct svc_si_proc *out,
     struct err *e)
 {
-	json_t *info;
-	char path[200];
-
 	if (!json_is_object(obj)) {
 		err_set(e, ERR_BAD_JSON, base, "must be an object");
 		return -1;
 	}
 	if (api_get_id(obj, base, "process_template_id", &out->template_id, e) != 0)
 		return -1;
-	info = json_object_get(obj, "process_info");
-	api_path(path, sizeof(path), base, "process_info");
-	if (info != NULL && !json_is_null(info) && !json_is_object(info)) {
-		err_set(e, ERR_BAD_JSON, path, "must be an object or null");
-		return -1;
-	}
-	return procjson_decode(info, path, &out->v, e);
+	return procjson_decode_member(obj, base, &out->v, e);
 }
 
 static int

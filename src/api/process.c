@@ -10,8 +10,8 @@
 static int
 decode(json_t *body, struct svc_proc_batch *b, struct err *e)
 {
-	json_t *items, *item, *info;
-	char base[64], path[96];
+	json_t *items, *item;
+	char base[64];
 	size_t i;
 
 	if (api_get_id(body, "", "bk_biz_id", &b->biz_id, e) != 0 ||
@@ -32,13 +32,7 @@ decode(json_t *body, struct svc_proc_batch *b, struct err *e)
 			err_set(e, ERR_BAD_JSON, base, "must be an object");
 			return -1;
 		}
-		info = json_object_get(item, "process_info");
-		api_path(path, sizeof(path), base, "process_info");
-		if (info != NULL && !json_is_null(info) && !json_is_object(info)) {
-			err_set(e, ERR_BAD_JSON, path, "must be an object or null");
-			return -1;
-		}
-		if (procjson_decode(info, path, &b->items[i], e) != 0)
+		if (procjson_decode_member(item, base, &b->items[i], e) != 0)
 			return -1;
 	}
 	return 0;

@@ -657,3 +657,18 @@ procjson_encode_template(const struct proc_values *v,
 	}
 	return o;
 }
+
+int
+procjson_decode_member(json_t *item, const char *base, struct proc_values *v,
+    struct err *e)
+{
+	json_t *info = json_object_get(item, "process_info");
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s.process_info", base);
+	if (info != NULL && !json_is_null(info) && !json_is_object(info)) {
+		err_set(e, ERR_BAD_JSON, path, "must be an object or null");
+		return -1;
+	}
+	return procjson_decode(info, path, v, e);
+}

@@ -34,6 +34,14 @@ int procjson_decode(json_t *info, const char *base, struct proc_values *v,
     struct err *e) MUST_CHECK;
 
 /*
+ * Decodes item.process_info (item is an element of processes[] at path
+ * base): a process_info that is neither an object nor null is a structural
+ * error (1199000, §6 row 1) and returns -1; otherwise as procjson_decode.
+ */
+int procjson_decode_member(json_t *item, const char *base,
+    struct proc_values *v, struct err *e) MUST_CHECK;
+
+/*
  * Decodes a process template's spec object: each attribute as
  * {"value": v, "as_default_value": bool} (api-contract.md §4), bind_info as
  * {"value": [{"row_id": n, "ip": {value, as_default_value}, ...}]}.
