@@ -251,7 +251,9 @@ static const struct pq_stmt si_template_hosts_stmt = {
 	"SELECT u.host FROM unnest($4::bigint[]) WITH ORDINALITY AS u(host, ord) "
 	"WHERE EXISTS (SELECT 1 FROM service_instance si "
 	"    WHERE si.bk_supplier_account = $1 AND si.bk_module_id = $2 "
-	"      AND si.service_template_id = $3 AND si.bk_host_id = u.host) "
+	"      AND si.bk_host_id = u.host AND si.service_template_id = $3 "
+	/* Lets a generic plan use the partial index service_instance_template_host_key. */
+	"      AND si.service_template_id <> 0) "
 	"ORDER BY u.ord LIMIT 1",
 };
 
