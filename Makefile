@@ -22,7 +22,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) src/api/procjson.c
 
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all asan deps run test lint clean stop-db bench
+.PHONY: all asan deps run test lint clean stop-db bench fuzz
 
 all: build/procsvc
 
@@ -77,6 +77,22 @@ stop-db:
 test: deps
 	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_unit
 	@bash scripts/test.sh
+
+# Coverage-guided fuzzing of the body decoder and process codec (clang's
+# libFuzzer); not part of make test, run it after touching src/api/.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := tests/fuzz/fuzz_body.c src/api/api.c src/api/procjson.c $(COMMON_SRC)
+build/fuzz_body: $(FUZZ_SRC) $(wildcard src/*/*.h)
+	@mkdir -p build
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) \
+	    -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRC) $(shell pkg-config --libs jansson)
+
+fuzz:
+	@$(MAKE) --no-print-directory deps DEPS_APT="clang libclang-rt-14-dev libjansson-dev libpq-dev"
+	@$(MAKE) --no-print-directory build/fuzz_body
+	@mkdir -p build/fuzz-corpus
+	build/fuzz_body -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=5 \
+	    build/fuzz-corpus tests/fuzz/corpus
 
 bench: deps
 	@$(MAKE) --no-print-directory build/procsvc

@@ -1,6 +1,7 @@
 #include "api/api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/jpath.h"
@@ -63,6 +64,63 @@ check_tree(json_t *v, struct jpath *p, int depth, struct err *e)
 	return 0;
 }
 
+/* true when the integer token s[0..n) lies outside int64_t. */
+static bool
+int_overflows(const char *s, size_t n)
+{
+	static const char max[] = "9223372036854775807", min[] = "9223372036854775808";
+	bool neg = n > 0 && s[0] == '-';
+	const char *lim = neg ? min : max;
+
+	s += neg;
+	n -= neg;
+	if (n != sizeof(max) - 1)
+		return n > sizeof(max) - 1;
+	return memcmp(s, lim, n) > 0;
+}
+
+/*
+ * Jansson refuses integers beyond 64 bits as invalid JSON, but the contract
+ * (§10) calls them "not an integer": a wrong type at their own path. This
+ * copy of the body replaces each such integer with 0.5, a number that is
+ * not an integer either, so the decoders name the field. Strings are copied
+ * untouched. Caller frees; NULL when out of memory.
+ */
+static char *
+tame_big_integers(const char *body, size_t len, size_t *outlen)
+{
+	char *out = malloc(len + 1), *w = out;
+	size_t i = 0;
+
+	if (out == NULL)
+		return NULL;
+	while (i < len) {
+		size_t j = i;
+		if (body[i] == '"') {
+			for (j++; j < len && body[j] != '"'; j++)
+				j += body[j] == '\\';
+			j = j < len ? j + 1 : len;
+		} else if (body[i] == '-' || (body[i] >= '0' && body[i] <= '9')) {
+			bool integer = true;
+			for (j++; j < len && strchr("0123456789.eE+-", body[j]) != NULL; j++)
+				integer &= strchr(".eE", body[j]) == NULL;
+			if (integer && int_overflows(body + i, j - i)) {
+				memcpy(w, "0.5", 3);
+				w += 3;
+				i = j;
+				continue;
+			}
+		} else {
+			j++;
+		}
+		memcpy(w, body + i, j - i);
+		w += j - i;
+		i = j;
+	}
+	*outlen = (size_t)(w - out);
+	return out;
+}
+
 int
 api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
 {
@@ -71,6 +129,13 @@ api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
 	json_t *root;
 
 	root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+	if (root == NULL && strstr(jerr.text, "too big") != NULL) {
+		size_t tamed_len;
+		char *tamed = tame_big_integers(body, len, &tamed_len);
+		if (tamed != NULL)
+			root = json_loadb(tamed, tamed_len, JSON_ALLOW_NUL, &jerr);
+		free(tamed);
+	}
 	if (root == NULL) {
 		err_set(e, ERR_BAD_JSON, NULL,
 		    "request body is not valid JSON: %s (line %d, column %d)",
