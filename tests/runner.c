@@ -31,7 +31,8 @@
  *   sql_params   [...] as $1..$n (numbers as text, null as NULL) and
  *   sql_expect   [[...row...]]: rows of text values (null for NULL, "$any"
  *                for anything), compared exactly and in order
- *   parallel     P: send the request P times at once; then instead of expect:
+ *   parallel     P: send the request P times at once (${p} in the body = 0..P-1
+ *                per request); then instead of expect:
  *   expect_codes {"0": 1, "1199014": 15} exact envelope-code counts, and
  *   expect_statuses [200] allowed HTTP statuses (default [200])
  *   repeat       N: run the step N times in a row, ${i}/${i1} = iteration
@@ -233,6 +234,9 @@ env_or(const char *name, const char *dflt)
 
 /* ---- variable expansion --------------------------------------------------- */
 
+/* Stands for ${p} in a body until a parallel worker writes its index there. */
+#define PARALLEL_MARK "@@parallel-index@@"
+
 /* Loop indexes of the enclosing $repeat / step repeat; -1 when unbound. */
 struct scope {
 	json_int_t i, j;
@@ -256,6 +260,9 @@ lookup_var(const char *name, size_t n, const json_t *vars, struct scope sc)
 		return json_integer(sc.j);
 	if (sc.j >= 0 && strcmp(key, "j1") == 0)
 		return json_integer(sc.j + 1);
+	/* ${p}: the parallel request's index, filled in by its worker. */
+	if (strcmp(key, "p") == 0)
+		return json_string(PARALLEL_MARK);
 	return json_deep_copy(json_object_get(vars, key));
 }
 
@@ -1262,21 +1269,49 @@ struct worker {
 	pthread_t tid;
 	pthread_barrier_t *start;    /* shared: all workers send together */
 	const struct request *rq;    /* shared, read-only */
+	long index;                  /* ${p} in the body */
 	struct response rs;          /* owned by the worker until joined */
 };
+
+/* rq's body with every PARALLEL_MARK replaced by index; NULL: no mark. */
+static char *
+body_for_worker(const struct request *rq, long index, size_t *len)
+{
+	struct sbuf b = {0};
+	const char *p = rq->body, *end, *m;
+	char num[24];
+
+	if (p == NULL || memmem(p, rq->body_len, PARALLEL_MARK, sizeof PARALLEL_MARK - 1) == NULL)
+		return NULL;
+	end = p + rq->body_len;
+	snprintf(num, sizeof num, "%ld", index);
+	while ((m = memmem(p, (size_t)(end - p), PARALLEL_MARK, sizeof PARALLEL_MARK - 1)) != NULL) {
+		sb_addn(&b, p, (size_t)(m - p));
+		sb_adds(&b, num);
+		p = m + sizeof PARALLEL_MARK - 1;
+	}
+	sb_addn(&b, p, (size_t)(end - p));
+	*len = b.len;
+	return b.p;
+}
 
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	CURL *h = curl_easy_init();
+	struct request own = *w->rq;
+	char *body = body_for_worker(w->rq, w->index, &own.body_len);
 
+	if (body != NULL)
+		own.body = body;
 	pthread_barrier_wait(w->start);
 	if (h != NULL)
-		http_perform(h, w->rq, &w->rs);
+		http_perform(h, &own, &w->rs);
 	else
 		snprintf(w->rs.curl_err, sizeof w->rs.curl_err, "curl_easy_init failed");
 	curl_easy_cleanup(h);
+	free(body);
 	return NULL;
 }
 
@@ -1334,6 +1369,7 @@ run_parallel(const json_t *x, const struct request *rq, bool envelope, long p,
 	for (k = 0; k < p; k++) {
 		w[k].start = &start;
 		w[k].rq = rq;
+		w[k].index = k;
 	}
 	/* Threads are started before any sends; a failed create would hang them. */
 	for (k = 0; k < p; k++)
