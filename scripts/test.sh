@@ -180,12 +180,15 @@ run_migrations() {
 	fi
 }
 
+# start_server [COMMAND...]: the server (default: the sanitizer build) on a
+# free port; its log is $tmp/server.log.
 start_server() {
 	local deadline=$((SECONDS + 30))
+	[ $# -gt 0 ] || set -- "$SERVER_BIN"
 	server_port=$(free_port) || return 1
 	env DATABASE_URL="$db_url" PROCSVC_LISTEN="127.0.0.1:$server_port" \
-		PROCSVC_APPS=esb_test:xxx,other_app:other_secret PROCSVC_THREADS=32 \
-		"${SANITIZER_ENV[@]}" "$SERVER_BIN" serve >"$tmp/server.log" 2>&1 &
+		PROCSVC_APPS=esb_test:xxx,other_app:other_secret PROCSVC_THREADS="${SERVER_THREADS:-32}" \
+		"${SANITIZER_ENV[@]}" "$@" serve >"$tmp/server.log" 2>&1 &
 	server_pid=$!
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		if curl -fsS --noproxy '*' --max-time 2 -o /dev/null \
@@ -435,6 +438,37 @@ run_server_suite() {
 	check_sanitizers
 }
 
+# The release build under valgrind, through every case again: no invalid
+# access and nothing definitely lost, on the binary users run. 1 result.
+VALGRIND_BIN=${PROCSVC_RELEASE_BIN:-build/procsvc}
+run_valgrind_suite() {
+	local vlog=$tmp/valgrind.log before=$passed
+	if ! command -v valgrind >/dev/null || [ ! -x "$VALGRIND_BIN" ]; then
+		say "valgrind: valgrind or $VALGRIND_BIN missing"
+		bad
+		return 1
+	fi
+	cp "$tmp/server.log" "$tmp/server-asan.log" 2>/dev/null
+	if ! SERVER_THREADS=8 start_server valgrind -q --leak-check=full \
+		--errors-for-leak-kinds=definite --show-leak-kinds=definite \
+		--log-file="$vlog" "$VALGRIND_BIN"; then
+		bad
+		return 1
+	fi
+	run_cases >"$tmp/valgrind-cases.out" 2>&1
+	passed=$before # the cases counted once already, under ASan
+	grep -E '^FAIL' "$tmp/valgrind-cases.out" | head -n 20
+	stop_server >/dev/null && passed=$before
+	if [ -s "$vlog" ] || grep -q '^FAIL' "$tmp/valgrind-cases.out"; then
+		head -n 60 "$vlog"
+		say "valgrind: errors or failed cases under valgrind (above)"
+		bad
+	else
+		say "valgrind: every case passes on the release build, no errors, nothing lost"
+		ok
+	fi
+}
+
 main() {
 	tmp=$(mktemp -d) || exit 1
 	if setup_database; then
@@ -442,6 +476,7 @@ main() {
 		run_migrations
 		cli_checks
 		run_server_suite
+		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite
 	else
 		say "database: could not start PostgreSQL"
 		bad
