@@ -387,6 +387,24 @@ round_trips() {
 	fi
 }
 
+# /readyz follows the schema: 503 with a reason once a migration is
+# reverted under the running server, 200 again after migrate up. 1 result.
+readyz_follows_schema() {
+	local url="http://127.0.0.1:$server_port/readyz" down up reason
+	procsvc_cli migrate down 1 || { say "readyz: migrate down failed"; bad; return 1; }
+	down=$(curl -s -o "$tmp/readyz.json" -w '%{http_code}' "$url")
+	reason=$(cat "$tmp/readyz.json")
+	procsvc_cli migrate up || { say "readyz: migrate up failed"; bad; return 1; }
+	up=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+	if [ "$down" = 503 ] && [[ "$reason" == *'"unavailable"'*schema* ]] && [ "$up" = 200 ]; then
+		say "readyz: 503 while the schema is behind ($reason), 200 after migrate up"
+		ok
+	else
+		say "readyz: got $down ($reason) after down, $up after up"
+		bad
+	fi
+}
+
 # Command line and configuration errors: exit status 2 with one line,
 # never a crash. 1 result.
 cli_checks() {
@@ -429,6 +447,7 @@ run_server_suite() {
 	if start_server; then
 		run_cases
 		round_trips
+		readyz_follows_schema
 		database_outage
 	else
 		say "http cases: not run, the server did not start"
