@@ -367,7 +367,11 @@ check_dup_row_id(struct proc_values *v, size_t r, struct jpath *p, size_t stem)
 	return 0;
 }
 
-/* The template row's own id: a plain integer > 0, unique in the template. */
+/*
+ * The template row's own id: a plain integer > 0, unique in the template.
+ * Missing, null or 0 leaves it unset for assign_row_ids: bk-cmdb documents
+ * row_id as optional and numbers such rows itself.
+ */
 static int
 decode_tpl_row_id(json_t *row, struct proc_values *v, size_t r, struct jpath *p,
     size_t stem)
@@ -377,13 +381,17 @@ decode_tpl_row_id(json_t *row, struct proc_values *v, size_t r, struct jpath *p,
 	size_t mark = jpath_key(p, ROW_ID);
 	int rc = 0;
 
-	if (id == NULL || json_is_null(id))
-		rc = row_set_bad(br, ERR_REQUIRED, jpath_str(p), "is required (an integer > 0)");
-	else if (!json_is_integer(id))
+	if (id == NULL || json_is_null(id) ||
+	    (json_is_integer(id) && json_integer_value(id) == 0)) {
+		jpath_pop(p, mark);
+		return 0;
+	}
+	if (!json_is_integer(id))
 		rc = row_set_bad(br, ERR_WRONG_TYPE, jpath_str(p),
 		    "must be an integer, got %s", type_name(id));
-	else if (json_integer_value(id) <= 0)
-		rc = row_set_bad(br, ERR_BAD_VALUE, jpath_str(p), "%lld is not > 0",
+	else if (json_integer_value(id) < 0)
+		rc = row_set_bad(br, ERR_BAD_VALUE, jpath_str(p),
+		    "%lld is not a row id (an integer > 0; omit it or give 0 to have one assigned)",
 		    (long long)json_integer_value(id));
 	jpath_pop(p, mark);
 	if (rc != 0 || br->bad != NULL)
@@ -391,6 +399,30 @@ decode_tpl_row_id(json_t *row, struct proc_values *v, size_t r, struct jpath *p,
 	br->key[BKI_TEMPLATE_ROW_ID].state = PV_SET;
 	br->key[BKI_TEMPLATE_ROW_ID].i = json_integer_value(id);
 	return check_dup_row_id(v, r, p, stem);
+}
+
+/*
+ * Rows without a row_id get the next ids after the largest given one, in
+ * row order, as bk-cmdb's ProcPropertyBindInfo.Validate does; they cannot
+ * collide with a given id. A row whose row_id was malformed keeps its error.
+ */
+static void
+assign_row_ids(struct proc_values *v)
+{
+	int64_t max = 0;
+
+	for (size_t r = 0; r < v->nrows; r++) {
+		const struct pval *id = &v->rows[r].key[BKI_TEMPLATE_ROW_ID];
+		if (id->state == PV_SET && id->i > max)
+			max = id->i;
+	}
+	for (size_t r = 0; r < v->nrows; r++) {
+		struct pval *id = &v->rows[r].key[BKI_TEMPLATE_ROW_ID];
+		if (id->state == PV_SET || max == INT64_MAX)
+			continue;
+		id->state = PV_SET;
+		id->i = ++max;
+	}
 }
 
 /* Template bind row r at p, whose length before "[r]" is stem. -1 on out
@@ -473,6 +505,7 @@ decode_tpl_bind(json_t *spec, struct proc_values *v,
 			if (rc != 0)
 				break;
 		}
+		assign_row_ids(v);
 	}
 	if (rc == 0)
 		pval_check(&v->attr[PAI_BIND_INFO], &proc_attrs[PAI_BIND_INFO], jpath_str(p));
@@ -567,13 +600,17 @@ encode_row(const struct bind_row *r, const bool *locks, bool tpl)
 		goto fail;
 	for (size_t k = 0; k < BIND_KEY_COUNT; k++) {
 		const struct proc_attr *a = &bind_keys[k];
+		bool locked = locks != NULL && locks[k];
 		json_t *val;
 
-		if (tpl && (k == BKI_TEMPLATE_ROW_ID || r->key[k].state != PV_SET))
+		if (tpl && (k == BKI_TEMPLATE_ROW_ID || (r->key[k].state != PV_SET && !locked)))
 			continue;
-		val = encode_scalar(&r->key[k], a, true);
+		if (tpl && r->key[k].state != PV_SET)
+			val = json_null(); /* locked to "not set" */
+		else
+			val = encode_scalar(&r->key[k], a, true);
 		if (tpl)
-			val = tpl_prop(val, locks != NULL && locks[k]);
+			val = tpl_prop(val, locked);
 		if (json_object_set_new(o, a->name, val) != 0)
 			goto fail;
 	}
@@ -635,11 +672,16 @@ procjson_encode_template(const struct proc_values *v,
 		return NULL;
 	for (size_t i = 0; i < PROC_ATTR_COUNT; i++) {
 		const struct proc_attr *a = &proc_attrs[i];
+		bool is_locked = locked != NULL && locked[i];
 		json_t *val;
 
-		if (v->attr[i].state != PV_SET)
+		/* A locked, unset field is shown too: it binds every instance to
+		 * "not set", and a client must be able to read that back. */
+		if (v->attr[i].state != PV_SET && (!is_locked || a->kind == PA_BIND))
 			continue;
-		if (a->kind == PA_BIND) {
+		if (v->attr[i].state != PV_SET) {
+			val = tpl_prop(json_null(), true);
+		} else if (a->kind == PA_BIND) {
 			val = json_object();
 			if (val != NULL && json_object_set_new(val, "value",
 			    encode_rows(v, row_locked, true)) != 0) {
@@ -647,8 +689,7 @@ procjson_encode_template(const struct proc_values *v,
 				val = NULL;
 			}
 		} else {
-			val = tpl_prop(encode_scalar(&v->attr[i], a, false),
-			    locked != NULL && locked[i]);
+			val = tpl_prop(encode_scalar(&v->attr[i], a, false), is_locked);
 		}
 		if (json_object_set_new(o, a->name, val) != 0) {
 			json_decref(o);

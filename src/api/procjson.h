@@ -50,7 +50,11 @@ int procjson_decode_member(json_t *item, const char *base,
  * is not an object, or as_default_value that is not a boolean -> 1199011.
  * locked[i] is set for attributes whose as_default_value is true, and always
  * for PA_ALWAYS_LOCKED ones; row_locked (calloc'ed, v->nrows entries, caller
- * frees) likewise per bind row and key. 0, or -1 with e set on out of memory.
+ * frees) likewise per bind row and key. A row's ip is an IP code "1".."8" or
+ * "" (§4), not an address. A row's row_id is optional as in bk-cmdb: rows
+ * without one (missing, null or 0) are numbered after the largest given id,
+ * in row order; a negative one is 1199006, a repeated one 1199014.
+ * 0, or -1 with e set on out of memory.
  */
 int procjson_decode_template(json_t *spec, const char *base,
     struct proc_values *v, bool locked[PROC_ATTR_COUNT],
@@ -66,7 +70,10 @@ json_t *procjson_encode(const struct proc_values *v);
 
 /*
  * The template property object of api-contract.md §10 (list_proc_template):
- * every attribute that is set, as {"value": v, "as_default_value": locked}.
+ * every attribute that is set, as {"value": v, "as_default_value": locked},
+ * and every locked one that is not set, as {"value": null,
+ * "as_default_value": true} (it binds instances to "not set"); bind rows
+ * likewise per key, each with its row_id.
  */
 json_t *procjson_encode_template(const struct proc_values *v,
     const bool locked[PROC_ATTR_COUNT],

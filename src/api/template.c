@@ -1,32 +1,200 @@
 #include "api/template.h"
 
-int
-api_create_service_template(const struct svc_req *req, json_t *body, json_t **data, struct err *e)
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/procjson.h"
+#include "service/template.h"
+
+static int
+oom(struct err *e)
 {
-	(void)req;
-	(void)body;
-	(void)data;
-	err_set(e, ERR_NOT_FOUND, NULL, "not implemented yet");
+	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
 	return -1;
 }
 
-int
-api_batch_create_proc_template(const struct svc_req *req, json_t *body, json_t **data, struct err *e)
+/* ---- create_service_template ---- */
+
+/* name: a string (trimmed) or absent / null; anything else is 1199000. */
+static int
+decode_name(json_t *body, struct pval *name, struct err *e)
 {
-	(void)req;
-	(void)body;
-	(void)data;
-	err_set(e, ERR_NOT_FOUND, NULL, "not implemented yet");
-	return -1;
+	json_t *v = json_object_get(body, "name");
+
+	name->state = v == NULL ? PV_ABSENT : PV_NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		err_set(e, ERR_BAD_JSON, "name", "must be a string");
+		return -1;
+	}
+	if ((name->s = strdup(json_string_value(v))) == NULL)
+		return oom(e);
+	str_trim(name->s);
+	name->state = PV_SET;
+	return 0;
+}
+
+static json_t *
+encode_stmpl(const struct db_stmpl *t)
+{
+	return json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
+	    "id", (json_int_t)t->id,
+	    "bk_biz_id", (json_int_t)t->biz_id,
+	    "name", t->name,
+	    "service_category_id", (json_int_t)t->category_id,
+	    "bk_supplier_account", t->tenant,
+	    "creator", t->creator,
+	    "modifier", t->modifier,
+	    "create_time", t->create_time,
+	    "last_time", t->last_time);
 }
 
 int
-api_list_proc_template(const struct svc_req *req, json_t *body, json_t **data, struct err *e)
+api_create_service_template(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e)
 {
-	(void)req;
-	(void)body;
-	(void)data;
-	err_set(e, ERR_NOT_FOUND, NULL, "not implemented yet");
-	return -1;
+	struct svc_stmpl_in in = { 0 };
+	struct db_stmpl out;
+	int rc = -1;
+
+	/* Structural errors first (1199000), in field order; then the rules. */
+	if (api_get_id(body, "", "bk_biz_id", &in.biz_id, e) != 0 ||
+	    decode_name(body, &in.name, e) != 0 ||
+	    api_get_id(body, "", "service_category_id", &in.category_id, e) != 0 ||
+	    svc_stmpl_create(req, &in, &out, e) != 0)
+		goto out;
+	if ((*data = encode_stmpl(&out)) == NULL) {
+		oom(e);
+		goto out;
+	}
+	rc = 0;
+out:
+	svc_stmpl_in_free(&in);
+	return rc;
 }
 
+/* ---- batch_create_proc_template ---- */
+
+/* processes[i]: an object whose spec is an object, null or absent ({}). */
+static int
+decode_item(json_t *item, size_t i, struct svc_ptmpl *t, struct err *e)
+{
+	char base[64], path[80];
+	json_t *spec;
+
+	snprintf(base, sizeof(base), "processes[%zu]", i);
+	if (!json_is_object(item)) {
+		err_set(e, ERR_BAD_JSON, base, "must be an object {\"spec\": {...}}");
+		return -1;
+	}
+	spec = json_object_get(item, "spec");
+	api_path(path, sizeof(path), base, "spec");
+	if (spec != NULL && !json_is_null(spec) && !json_is_object(spec)) {
+		err_set(e, ERR_BAD_JSON, path, "must be an object of process template properties");
+		return -1;
+	}
+	return procjson_decode_template(spec, path, &t->v, t->locked, &t->row_locked, e);
+}
+
+static int
+decode_batch(json_t *body, struct svc_ptmpl_batch *b, struct err *e)
+{
+	json_t *items, *item;
+	size_t i;
+
+	if (api_get_id(body, "", "bk_biz_id", &b->biz_id, e) != 0 ||
+	    api_get_id(body, "", "service_template_id", &b->service_template_id, e) != 0 ||
+	    api_get_array(body, "", "processes", &items, e) != 0)
+		return -1;
+	if (items == NULL || json_array_size(items) == 0)
+		return 0;
+	b->items.items = calloc(json_array_size(items), sizeof(*b->items.items));
+	if (b->items.items == NULL)
+		return oom(e);
+	json_array_foreach(items, i, item) {
+		b->items.n = i + 1; /* owned so far, for svc_ptmpl_batch_free */
+		if (decode_item(item, i, &b->items.items[i], e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+api_batch_create_proc_template(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e)
+{
+	struct svc_ptmpl_batch batch = { 0 };
+	struct id_list ids = { 0 };
+	int rc = -1;
+
+	if (decode_batch(body, &batch, e) != 0 ||
+	    svc_ptmpl_create(req, &batch, &ids, e) != 0)
+		goto out;
+	if ((*data = api_id_array(&ids)) == NULL) {
+		oom(e);
+		goto out;
+	}
+	rc = 0;
+out:
+	id_list_free(&ids);
+	svc_ptmpl_batch_free(&batch);
+	return rc;
+}
+
+/* ---- list_proc_template ---- */
+
+/* One info entry of api-contract.md §10 Templates. NULL on out of memory. */
+static json_t *
+encode_ptmpl(const struct svc_ptmpl *t)
+{
+	const struct pval *name = &t->v.attr[PAI_PROCESS_NAME];
+	json_t *prop = procjson_encode_template(&t->v, t->locked,
+	    (const bool (*)[BIND_KEY_COUNT])t->row_locked);
+
+	if (prop == NULL)
+		return NULL;
+	return json_pack("{s:I, s:I, s:I, s:s, s:o, s:s, s:s, s:s, s:s}",
+	    "id", (json_int_t)t->id,
+	    "bk_biz_id", (json_int_t)t->biz_id,
+	    "service_template_id", (json_int_t)t->service_template_id,
+	    "bk_process_name", name->state == PV_SET && name->s ? name->s : "",
+	    "property", prop,
+	    "creator", t->creator,
+	    "modifier", t->modifier,
+	    "create_time", t->create_time,
+	    "last_time", t->last_time);
+}
+
+int
+api_list_proc_template(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e)
+{
+	struct svc_ptmpl_list list = { 0 };
+	int64_t biz_id, st_id;
+	json_t *info = NULL;
+	int rc = -1;
+
+	if (api_get_id(body, "", "bk_biz_id", &biz_id, e) != 0 ||
+	    api_get_id(body, "", "service_template_id", &st_id, e) != 0 ||
+	    svc_ptmpl_find(req, biz_id, st_id, &list, e) != 0)
+		goto out;
+	info = json_array();
+	for (size_t i = 0; info != NULL && i < list.n; i++) {
+		json_t *t = encode_ptmpl(&list.items[i]);
+		if (t == NULL || json_array_append_new(info, t) != 0) {
+			json_decref(info);
+			info = NULL;
+		}
+	}
+	if (info == NULL ||
+	    (*data = json_pack("{s:I, s:o}", "count", (json_int_t)list.n, "info", info)) == NULL) {
+		oom(e);
+		goto out;
+	}
+	rc = 0;
+out:
+	svc_ptmpl_list_free(&list);
+	return rc;
+}

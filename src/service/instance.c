@@ -269,10 +269,23 @@ find_row(const struct proc_values *override, int64_t row_id)
 	return NULL;
 }
 
+/* The index of the template bind row with row_id id, or -1. */
+static long
+template_row(const struct svc_ptmpl *t, int64_t id)
+{
+	for (size_t r = 0; r < t->v.nrows; r++)
+		if (t->v.rows[r].key[BKI_TEMPLATE_ROW_ID].i == id)
+			return (long)r;
+	return -1;
+}
+
 /*
  * Row 11 for one override entry of a template module: only what the entry
  * may change counts: unlocked attributes, and the unlocked keys of bind rows
- * that match a template row (the others are dropped).
+ * that match a template row (the others are dropped unchecked). Rows are
+ * taken in input order (api-contract.md §10: the first bind row wins). A row
+ * whose match cannot be told (not an object, a bad template_row_id / row_id,
+ * an unknown key) is an error whether or not it would have matched.
  */
 static const struct err *
 override_error(const struct svc_ptmpl *t, const struct proc_values *o)
@@ -286,14 +299,22 @@ override_error(const struct svc_ptmpl *t, const struct proc_values *o)
 		return bad;
 	if (o->attr[PAI_BIND_INFO].state == PV_BAD)
 		return o->attr[PAI_BIND_INFO].bad;
-	for (size_t r = 0; r < t->v.nrows; r++) {
-		const struct bind_row *in = find_row(o, t->v.rows[r].key[BKI_TEMPLATE_ROW_ID].i);
-		if (in == NULL)
-			continue;
+	for (size_t r = 0; r < o->nrows; r++) {
+		const struct bind_row *in = &o->rows[r];
+		const struct pval *id = &in->key[BKI_TEMPLATE_ROW_ID];
+		long tr;
+
 		if (in->bad != NULL)
 			return in->bad;
+		if (id->state == PV_BAD)
+			return id->bad;
+		/* Unmatched rows, and repeats of a row id (the first one is
+		 * merged), are dropped. */
+		if (id->state != PV_SET || (tr = template_row(t, id->i)) < 0 ||
+		    find_row(o, id->i) != in)
+			continue;
 		for (size_t k = 0; k < BIND_KEY_COUNT; k++)
-			if (!t->row_locked[r][k] && in->key[k].state == PV_BAD)
+			if (!t->row_locked[tr][k] && in->key[k].state == PV_BAD)
 				return in->key[k].bad;
 	}
 	return NULL;
@@ -368,24 +389,44 @@ set_string(struct pval *p, const char *s)
 	return 0;
 }
 
-/* Copies o's unlocked, given values of template row r into the row. */
+/*
+ * An override value the merge takes: a valid value, or an explicit null,
+ * which unsets the field as it would on create (api-contract.md §5, §10:
+ * an override is partial, and only what it gives counts).
+ */
+static bool
+given(const struct pval *p)
+{
+	return p->state == PV_SET || p->state == PV_NULL;
+}
+
+/*
+ * Copies o's unlocked, given values of template row r into the row.
+ * *ip_given tells whether the row's ip now comes from o (an address, not
+ * a code to resolve).
+ */
 static int
 override_row(const struct svc_ptmpl *t, size_t r, const struct bind_row *o,
-    struct bind_row *dst)
+    struct bind_row *dst, bool *ip_given)
 {
 	for (size_t k = 0; k < BIND_KEY_COUNT; k++) {
-		if (k == BKI_TEMPLATE_ROW_ID || t->row_locked[r][k] || o->key[k].state != PV_SET)
+		if (k == BKI_TEMPLATE_ROW_ID || t->row_locked[r][k] || !given(&o->key[k]))
 			continue;
 		pval_clear(&dst->key[k]);
 		if (pval_copy(&dst->key[k], &o->key[k]) != 0)
 			return -1;
+		if (k == BKI_IP)
+			*ip_given = true;
 	}
 	return 0;
 }
 
 /*
- * One template process for one host: the template's values, IP codes
- * resolved, then the unlocked fields of the matching override (if any).
+ * One template process for one host: the template's values, then the
+ * unlocked fields of the matching override (if any), then the IP codes
+ * still taken from the template resolved for the host. Resolving last means
+ * an instance that overrides an unlocked ip does not fail for an address
+ * code its host cannot serve.
  */
 static int
 instantiate(const struct svc_ptmpl *t, const struct db_host *host,
@@ -396,9 +437,21 @@ instantiate(const struct svc_ptmpl *t, const struct db_host *host,
 
 	if (proc_values_copy(out, &t->v) != 0)
 		return oom(e);
+	for (size_t a = 0; o != NULL && a < PROC_ATTR_COUNT; a++) {
+		if (a == PAI_BIND_INFO || t->locked[a] || !given(&o->attr[a]))
+			continue;
+		pval_clear(&out->attr[a]);
+		if (pval_copy(&out->attr[a], &o->attr[a]) != 0)
+			return oom(e);
+	}
 	for (size_t r = 0; r < out->nrows; r++) {
+		const struct bind_row *in = o ? find_row(o, out->rows[r].key[BKI_TEMPLATE_ROW_ID].i) : NULL;
 		struct pval *p = &out->rows[r].key[BKI_IP];
-		if (p->state != PV_SET)
+		bool ip_given = false;
+
+		if (in != NULL && override_row(t, r, in, &out->rows[r], &ip_given) != 0)
+			return oom(e);
+		if (ip_given || p->state != PV_SET)
 			continue;
 		if (resolve_ip(p->s, host, ip, sizeof(ip)) != 0) {
 			snprintf(path, sizeof(path), "instances[%zu].bk_host_id", inst);
@@ -409,20 +462,6 @@ instantiate(const struct svc_ptmpl *t, const struct db_host *host,
 			return -1;
 		}
 		if (set_string(p, ip) != 0)
-			return oom(e);
-	}
-	if (o == NULL)
-		return 0;
-	for (size_t a = 0; a < PROC_ATTR_COUNT; a++) {
-		if (a == PAI_BIND_INFO || t->locked[a] || o->attr[a].state != PV_SET)
-			continue;
-		pval_clear(&out->attr[a]);
-		if (pval_copy(&out->attr[a], &o->attr[a]) != 0)
-			return oom(e);
-	}
-	for (size_t r = 0; r < out->nrows; r++) {
-		const struct bind_row *in = find_row(o, out->rows[r].key[BKI_TEMPLATE_ROW_ID].i);
-		if (in != NULL && override_row(t, r, in, &out->rows[r]) != 0)
 			return oom(e);
 	}
 	return 0;
@@ -499,16 +538,93 @@ plan_proc(const struct si_work *w, size_t i, size_t k)
 	return plan->owned ? &plan->procs[k] : &w->in->items[i].procs[k].v;
 }
 
+/* The index of the processes[] entry the merge used for template_id, or -1. */
+static long
+entry_index(const struct svc_si_in *in, int64_t template_id)
+{
+	for (size_t p = 0; p < in->nprocs; p++)
+		if (in->procs[p].template_id == template_id)
+			return (long)p;
+	return -1;
+}
+
+static bool
+same_str(const struct pval *a, const struct pval *b)
+{
+	const char *x = a->state == PV_SET && a->s ? a->s : "";
+	const char *y = b->state == PV_SET && b->s ? b->s : "";
+
+	return strcmp(x, y) == 0;
+}
+
+/*
+ * Row 12 on a template module. Templates are unique in their service
+ * template and both names are always locked, so only an unlocked
+ * bk_start_param_regex override can make two processes collide. The merged
+ * list is in template order, not the input's, so the message names the
+ * processes[] entry the client sent (and, for the other side, its entry or
+ * the process template it left alone) rather than a merged position.
+ */
+static int
+check_unique_template(const struct si_work *w, size_t i, struct err *e)
+{
+	const struct si_plan *plan = &w->plans[i];
+	const struct svc_si_in *in = &w->in->items[i];
+	char path[160], other[200], q1[96], q2[96];
+
+	for (size_t b = 1; b < plan->n; b++)
+		for (size_t a = 0; a < b; a++) {
+			const struct proc_values *va = &plan->procs[a], *vb = &plan->procs[b];
+			bool name = same_str(&va->attr[PAI_PROCESS_NAME], &vb->attr[PAI_PROCESS_NAME]);
+			bool func = same_str(&va->attr[PAI_FUNC_NAME], &vb->attr[PAI_FUNC_NAME]) &&
+			    same_str(&va->attr[PAI_START_PARAM_REGEX], &vb->attr[PAI_START_PARAM_REGEX]);
+			long ea = entry_index(in, plan->template_ids[a]);
+			long eb = entry_index(in, plan->template_ids[b]);
+			const char *field = name ? "bk_process_name" : "bk_func_name";
+			size_t off = eb >= 0 ? b : a, oth = off == b ? a : b;
+			long eo = off == b ? eb : ea, et = off == b ? ea : eb;
+
+			if (!name && !func)
+				continue;
+			snprintf(path, sizeof(path), "instances[%zu].processes[%ld].process_info.%s", i, eo, field);
+			if (et >= 0)
+				snprintf(other, sizeof(other), "instances[%zu].processes[%ld].process_info.%s", i, et, field);
+			else
+				snprintf(other, sizeof(other), "the process of process template %" PRId64 " (%s)",
+				    plan->template_ids[oth], err_quote(q1, sizeof(q1), plan->procs[oth].attr[PAI_PROCESS_NAME].s));
+			if (name)
+				err_set(e, ERR_DUPLICATE, path, "%s is already used by %s; bk_process_name must be unique in a service instance",
+				    err_quote(q1, sizeof(q1), plan->procs[off].attr[PAI_PROCESS_NAME].s), other);
+			else
+				err_set(e, ERR_DUPLICATE, path,
+				    "%s with bk_start_param_regex %s is already used by %s; bk_func_name + bk_start_param_regex must be unique in a service instance",
+				    err_quote(q1, sizeof(q1), plan->procs[off].attr[PAI_FUNC_NAME].s),
+				    err_quote(q2, sizeof(q2), plan->procs[off].attr[PAI_START_PARAM_REGEX].state == PV_SET ?
+				    plan->procs[off].attr[PAI_START_PARAM_REGEX].s : ""), other);
+			return -1;
+		}
+	return 0;
+}
+
 /* Row 12: uniqueness inside each instance, on the final values. */
 static int
 check_unique(const struct si_work *w, struct err *e)
 {
 	for (size_t i = 0; i < w->in->n; i++) {
 		const struct si_plan *plan = &w->plans[i];
-		const struct proc_values **procs = calloc(plan->n + 1, sizeof(*procs));
-		char (*paths)[96] = calloc(plan->n + 1, sizeof(*paths));
-		const char **ptrs = calloc(plan->n + 1, sizeof(*ptrs));
+		const struct proc_values **procs;
+		char (*paths)[96];
+		const char **ptrs;
 		int rc = 0;
+
+		if (is_template_module(w)) {
+			if (check_unique_template(w, i, e) != 0)
+				return -1;
+			continue;
+		}
+		procs = calloc(plan->n + 1, sizeof(*procs));
+		paths = calloc(plan->n + 1, sizeof(*paths));
+		ptrs = calloc(plan->n + 1, sizeof(*ptrs));
 		if (procs == NULL || paths == NULL || ptrs == NULL) {
 			rc = oom(e);
 		} else {

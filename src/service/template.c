@@ -1,7 +1,19 @@
 #include "service/template.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "db/db.h"
+#include "service/process.h"
+
+static int
+oom(struct err *e)
+{
+	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+	return -1;
+}
 
 void
 svc_ptmpl_list_free(struct svc_ptmpl_list *l)
@@ -15,15 +27,310 @@ svc_ptmpl_list_free(struct svc_ptmpl_list *l)
 	l->n = 0;
 }
 
+/*
+ * Moves the stored templates of src into dst (ascending id either way):
+ * dst takes over values and lock arrays, src is left empty.
+ */
+static int
+take_templates(struct db_ptmpl_list *src, struct svc_ptmpl_list *dst,
+    struct err *e)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->items = calloc(src->n + 1, sizeof(*dst->items));
+	if (dst->items == NULL)
+		return oom(e);
+	for (size_t i = 0; i < src->n; i++) {
+		struct db_ptmpl *s = &src->items[i];
+		struct svc_ptmpl *d = &dst->items[i];
+
+		d->id = s->id;
+		d->biz_id = s->biz_id;
+		d->service_template_id = s->service_template_id;
+		d->v = s->v;
+		memcpy(d->locked, s->locked, sizeof(d->locked));
+		d->row_locked = s->row_locked;
+		snprintf(d->creator, sizeof(d->creator), "%s", s->creator);
+		snprintf(d->modifier, sizeof(d->modifier), "%s", s->modifier);
+		snprintf(d->create_time, sizeof(d->create_time), "%s", s->create_time);
+		snprintf(d->last_time, sizeof(d->last_time), "%s", s->last_time);
+		memset(&s->v, 0, sizeof(s->v));
+		s->row_locked = NULL;
+	}
+	dst->n = src->n;
+	return 0;
+}
+
+static int
+load(const struct svc_req *req, int64_t biz_id, int64_t service_template_id,
+    struct svc_ptmpl_list *out, struct err *e)
+{
+	struct db_ptmpl_list stored = { 0 };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (db_ptmpl_list(req->ctx->db, req->tenant, biz_id, service_template_id,
+	    &stored, e) != 0)
+		return -1;
+	rc = take_templates(&stored, out, e);
+	db_ptmpl_list_free(&stored);
+	return rc;
+}
+
 int
 svc_ptmpl_load(const struct svc_req *req, int64_t service_template_id,
     struct svc_ptmpl_list *out, struct err *e)
 {
-	/* Process templates arrive with the template issue; until then no
-	 * service template has any, which check 7 reports. */
-	(void)req;
-	(void)service_template_id;
-	(void)e;
+	/* Any business: the caller has checked the module's. */
+	return load(req, 0, service_template_id, out, e);
+}
+
+int
+svc_ptmpl_find(const struct svc_req *req, int64_t biz_id,
+    int64_t service_template_id, struct svc_ptmpl_list *out, struct err *e)
+{
 	memset(out, 0, sizeof(*out));
+	if (biz_id <= 0) {
+		err_set(e, ERR_BAD_VALUE, "bk_biz_id", "is required (a positive integer)");
+		return -1;
+	}
+	if (service_template_id <= 0) {
+		err_set(e, ERR_BAD_VALUE, "service_template_id", "is required (a positive integer)");
+		return -1;
+	}
+	return load(req, biz_id, service_template_id, out, e);
+}
+
+/* ---- create_service_template ---- */
+
+static const struct proc_attr stmpl_name_attr = {
+	"name", PA_STR, 1, SVC_STMPL_NAME_MAX, PA_REQUIRED, NULL,
+};
+
+void
+svc_stmpl_in_free(struct svc_stmpl_in *in)
+{
+	pval_clear(&in->name);
+}
+
+int
+svc_stmpl_create(const struct svc_req *req, const struct svc_stmpl_in *in,
+    struct db_stmpl *out, struct err *e)
+{
+	struct pval name = { 0 };
+	int rc = -1;
+
+	if (in->biz_id <= 0) {
+		err_set(e, ERR_BAD_VALUE, "bk_biz_id", "is required (a positive integer)");
+		return -1;
+	}
+	if (pval_copy(&name, &in->name) != 0)
+		return oom(e);
+	pval_check(&name, &stmpl_name_attr, "name");
+	if (name.state == PV_BAD) {
+		err_copy(e, name.bad);
+		goto out;
+	}
+	if (in->category_id < 0) {
+		err_set(e, ERR_BAD_VALUE, "service_category_id",
+		    "%" PRId64 " is not an integer >= 0", in->category_id);
+		goto out;
+	}
+	/* One statement: no transaction needed; the constraint settles races. */
+	rc = db_stmpl_insert(req->ctx->db, req->tenant, req->operator, in->biz_id,
+	    name.s, in->category_id, out, e);
+out:
+	pval_clear(&name);
+	return rc;
+}
+
+/* ---- batch_create_proc_template ---- */
+
+void
+svc_ptmpl_batch_free(struct svc_ptmpl_batch *b)
+{
+	svc_ptmpl_list_free(&b->items);
+}
+
+/* Rows 2-5 of the batch: nothing to look up yet. */
+static int
+check_request(const struct svc_ptmpl_batch *in, struct err *e)
+{
+	if (in->items.n > SVC_MAX_BATCH) {
+		err_set(e, ERR_TOO_MANY, "processes", "%zu process templates in one request; the limit is %d",
+		    in->items.n, SVC_MAX_BATCH);
+		return -1;
+	}
+	if (in->biz_id <= 0) {
+		err_set(e, ERR_BAD_VALUE, "bk_biz_id", "is required (a positive integer)");
+		return -1;
+	}
+	if (in->service_template_id <= 0) {
+		err_set(e, ERR_BAD_VALUE, "service_template_id", "is required (a positive integer)");
+		return -1;
+	}
 	return 0;
+}
+
+static int
+check_service_template(const struct svc_req *req,
+    const struct svc_ptmpl_batch *in, struct err *e)
+{
+	struct db_stmpl st;
+	bool found;
+
+	if (db_stmpl_get(req->ctx->db, req->tenant, in->service_template_id, &st, &found, e) != 0)
+		return -1;
+	if (!found) {
+		err_set(e, ERR_BAD_VALUE, "service_template_id",
+		    "service template %" PRId64 " does not exist", in->service_template_id);
+		return -1;
+	}
+	if (st.biz_id != in->biz_id) {
+		err_set(e, ERR_BAD_VALUE, "bk_biz_id",
+		    "service template %" PRId64 " belongs to business %" PRId64 ", not %" PRId64,
+		    st.id, st.biz_id, in->biz_id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every value counts, locked or not: it is what instances will get. */
+static int
+check_attributes(const struct svc_ptmpl_batch *in, struct err *e)
+{
+	for (size_t i = 0; i < in->items.n; i++) {
+		const struct err *bad = proc_values_first_error(&in->items.items[i].v, NULL, NULL);
+		if (bad != NULL) {
+			err_copy(e, bad);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *
+str_or_empty(const struct pval *p)
+{
+	return p->state == PV_SET && p->s != NULL ? p->s : "";
+}
+
+/* The path of attribute a of request item i. */
+static const char *
+spec_path(char *buf, size_t n, size_t i, size_t a)
+{
+	snprintf(buf, n, "processes[%zu].spec.%s.value", i, proc_attrs[a].name);
+	return buf;
+}
+
+/*
+ * api-contract.md §4: bk_process_name (1113019), then bk_func_name +
+ * bk_start_param_regex (1113020), for each item in input order against the
+ * stored templates and the earlier items. A batch holds at most 100 items,
+ * so plain comparisons are cheap enough.
+ */
+static int
+check_unique(const struct svc_ptmpl_batch *in,
+    const struct db_ptmpl_key_list *stored, struct err *e)
+{
+	char path[128], other[128], q1[96], q2[96];
+
+	for (size_t i = 0; i < in->items.n; i++) {
+		const struct proc_values *v = &in->items.items[i].v;
+		const char *name = str_or_empty(&v->attr[PAI_PROCESS_NAME]);
+		const char *func = str_or_empty(&v->attr[PAI_FUNC_NAME]);
+		const char *regex = str_or_empty(&v->attr[PAI_START_PARAM_REGEX]);
+		bool name_dup = false, func_dup = false;
+
+		other[0] = '\0';
+		for (size_t s = 0; !name_dup && s < stored->n; s++)
+			if ((name_dup = strcmp(stored->items[s].name, name) == 0))
+				snprintf(other, sizeof(other), "process template %" PRId64, stored->items[s].id);
+		for (size_t k = 0; !name_dup && k < i; k++)
+			if ((name_dup = strcmp(str_or_empty(&in->items.items[k].v.attr[PAI_PROCESS_NAME]), name) == 0))
+				spec_path(other, sizeof(other), k, PAI_PROCESS_NAME);
+		if (name_dup) {
+			err_set(e, ERR_PT_NAME_DUP, spec_path(path, sizeof(path), i, PAI_PROCESS_NAME),
+			    "%s is already used by %s; bk_process_name must be unique in a service template",
+			    err_quote(q1, sizeof(q1), name), other);
+			return -1;
+		}
+		for (size_t s = 0; !func_dup && s < stored->n; s++)
+			if ((func_dup = strcmp(stored->items[s].func, func) == 0 &&
+			    strcmp(stored->items[s].regex, regex) == 0))
+				snprintf(other, sizeof(other), "process template %" PRId64, stored->items[s].id);
+		for (size_t k = 0; !func_dup && k < i; k++) {
+			const struct proc_values *o = &in->items.items[k].v;
+			if ((func_dup = strcmp(str_or_empty(&o->attr[PAI_FUNC_NAME]), func) == 0 &&
+			    strcmp(str_or_empty(&o->attr[PAI_START_PARAM_REGEX]), regex) == 0))
+				spec_path(other, sizeof(other), k, PAI_FUNC_NAME);
+		}
+		if (func_dup) {
+			err_set(e, ERR_PT_FUNC_DUP, spec_path(path, sizeof(path), i, PAI_FUNC_NAME),
+			    "%s with bk_start_param_regex %s is already used by %s; bk_func_name + bk_start_param_regex must be unique in a service template",
+			    err_quote(q1, sizeof(q1), func), err_quote(q2, sizeof(q2), regex), other);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+insert_batch(const struct svc_req *req, const struct svc_ptmpl_batch *in,
+    struct id_list *out, struct err *e)
+{
+	struct db_ptmpl_new *rows = calloc(in->items.n, sizeof(*rows));
+	int rc = -1;
+
+	out->ids = calloc(in->items.n, sizeof(*out->ids));
+	if (rows == NULL || out->ids == NULL) {
+		rc = oom(e);
+		goto out;
+	}
+	for (size_t i = 0; i < in->items.n; i++) {
+		const struct svc_ptmpl *t = &in->items.items[i];
+		rows[i] = (struct db_ptmpl_new){ &t->v, t->locked,
+			(const bool (*)[BIND_KEY_COUNT])t->row_locked };
+	}
+	if (db_ptmpl_insert(req->ctx->db, req->tenant, req->operator, in->biz_id,
+	    in->service_template_id, rows, in->items.n, out->ids, e) != 0)
+		goto out;
+	out->n = in->items.n;
+	rc = 0;
+out:
+	free(rows);
+	return rc;
+}
+
+int
+svc_ptmpl_create(const struct svc_req *req, const struct svc_ptmpl_batch *in,
+    struct id_list *out, struct err *e)
+{
+	struct db *db = req->ctx->db;
+	struct db_ptmpl_key_list stored = { 0 };
+	bool in_tx = false;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (in->items.n == 0) /* bk-cmdb answers an empty batch with [] */
+		return 0;
+	if (check_request(in, e) != 0)
+		return -1;
+	if (db_begin(db, e) != 0)
+		goto out;
+	in_tx = true;
+	if (check_service_template(req, in, e) != 0 || check_attributes(in, e) != 0 ||
+	    db_ptmpl_keys(db, req->tenant, in->service_template_id, &stored, e) != 0 ||
+	    check_unique(in, &stored, e) != 0 || insert_batch(req, in, out, e) != 0)
+		goto out;
+	in_tx = false; /* COMMIT ends the transaction even when it fails */
+	if (db_commit(db, e) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (in_tx)
+		db_rollback(db);
+	if (rc != 0)
+		id_list_free(out);
+	db_ptmpl_key_list_free(&stored);
+	return rc;
 }

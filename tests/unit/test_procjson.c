@@ -579,6 +579,7 @@ static const char tpl_encoded[] =
     " 'bk_func_name': {'value': 'java', 'as_default_value': true},"
     " 'description': {'value': 'd', 'as_default_value': false},"
     " 'proc_num': {'value': 3, 'as_default_value': true},"
+    " 'user': {'value': null, 'as_default_value': true},"
     " 'auto_start': {'value': true, 'as_default_value': false},"
     " 'bind_info': {'value': ["
     "   {'row_id': 1, 'enable': {'value': true, 'as_default_value': false},"
@@ -617,6 +618,7 @@ test_template_round_trip(void **state)
 {
 	static const bool want_locked[PROC_ATTR_COUNT] = {
 		[PAI_PROCESS_NAME] = true, [PAI_FUNC_NAME] = true, [PAI_PROC_NUM] = true,
+		[PAI_USER] = true, /* locked to "not set": listed, so it survives */
 	};
 	struct tpl t, u;
 	json_t *spec = load(tpl_spec), *out, *again;
@@ -695,14 +697,12 @@ test_template_errors(void **state)
 		{ "{" TNAMES ", 'bind_info': {'value': {}}}", ERR_WRONG_TYPE, BASE ".bind_info.value", NULL },
 		{ "{" TNAMES ", 'bind_info': 'x'}", ERR_WRONG_TYPE, BASE ".bind_info", NULL },
 		{ "{" TNAMES ", 'bind_info': {'value': [3]}}", ERR_WRONG_TYPE, BASE ".bind_info.value[0]", NULL },
-		{ "{" TNAMES ", 'bind_info': {'value': [{}]}}", ERR_REQUIRED,
-		  BASE ".bind_info.value[0].row_id", NULL },
 		{ "{" TNAMES ", 'bind_info': {'value': [{'row_id': '1'}]}}", ERR_WRONG_TYPE,
 		  BASE ".bind_info.value[0].row_id", NULL },
 		{ "{" TNAMES ", 'bind_info': {'value': [{'row_id': 1.0}]}}", ERR_WRONG_TYPE,
 		  BASE ".bind_info.value[0].row_id", NULL },
-		{ "{" TNAMES ", 'bind_info': {'value': [{'row_id': 0}]}}", ERR_BAD_VALUE,
-		  BASE ".bind_info.value[0].row_id", NULL },
+		{ "{" TNAMES ", 'bind_info': {'value': [{'row_id': -1}]}}", ERR_BAD_VALUE,
+		  BASE ".bind_info.value[0].row_id", "is not a row id" },
 		{ "{" TNAMES ", 'bind_info': {'value': [{'row_id': 1}, {'row_id': 2}, {'row_id': 1}]}}",
 		  ERR_DUPLICATE, BASE ".bind_info.value[2].row_id",
 		  "is also the row_id of " BASE ".bind_info.value[0].row_id" },
@@ -731,6 +731,42 @@ test_template_errors(void **state)
 	(void)state;
 	for (size_t i = 0; i < N(cases); i++)
 		expect_tpl_error(cases[i].json, cases[i].code, cases[i].path, cases[i].msg);
+}
+
+/* Rows without a row_id (missing, null or 0) are numbered after the
+ * largest given one, in row order, as bk-cmdb does. */
+static void
+test_template_row_id_assigned(void **state)
+{
+	json_t *spec = load("{" TNAMES ", 'bind_info': {'value': ["
+	    " {'row_id': 5}, {'port': {'value': '80'}}, {'row_id': 0}, {'row_id': null},"
+	    " {'row_id': 2, 'ip': {'as_default_value': true}}]}}");
+	static const int64_t want[] = { 5, 6, 7, 8, 2 };
+	struct tpl t;
+	const struct err *e;
+	json_t *out;
+
+	(void)state;
+	e = decode_tpl(spec, &t);
+	if (e != NULL)
+		fail_msg("%s", e->msg);
+	assert_int_equal(t.v.nrows, N(want));
+	for (size_t r = 0; r < N(want); r++) {
+		assert_int_equal(t.v.rows[r].key[BKI_TEMPLATE_ROW_ID].state, PV_SET);
+		assert_int_equal(t.v.rows[r].key[BKI_TEMPLATE_ROW_ID].i, want[r]);
+	}
+	assert_true(t.row_locked[4][BKI_IP]);
+	out = procjson_encode_template(&t.v, t.locked,
+	    (const bool (*)[BIND_KEY_COUNT])t.row_locked);
+	expect_json(out, "{'bk_process_name': {'value': 'n', 'as_default_value': true},"
+	    " 'bk_func_name': {'value': 'f', 'as_default_value': true},"
+	    " 'bind_info': {'value': [{'row_id': 5},"
+	    "  {'row_id': 6, 'port': {'value': '80', 'as_default_value': false}},"
+	    "  {'row_id': 7}, {'row_id': 8},"
+	    "  {'row_id': 2, 'ip': {'value': null, 'as_default_value': true}}]}}");
+	json_decref(out);
+	json_decref(spec);
+	tpl_clear(&t);
 }
 
 static void
@@ -960,6 +996,7 @@ run_procjson_tests(void)
 		cmocka_unit_test(test_template_round_trip),
 		cmocka_unit_test(test_template_errors),
 		cmocka_unit_test(test_template_bind_forms),
+		cmocka_unit_test(test_template_row_id_assigned),
 		cmocka_unit_test(test_copy_clear),
 		cmocka_unit_test(test_copy_oom),
 		cmocka_unit_test(test_decode_oom),
