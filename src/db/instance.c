@@ -7,12 +7,6 @@
 
 #include "db/pq.h"
 
-static void
-fmt_id(char *buf, size_t n, int64_t v)
-{
-	snprintf(buf, n, "%" PRId64, v);
-}
-
 static const struct pq_stmt module_get_stmt = {
 	"module_get",
 	"SELECT bk_biz_id, service_template_id, default_kind FROM module "
@@ -27,7 +21,7 @@ db_module_get(struct db *db, const char *tenant, int64_t module_id,
 	const char *params[] = { tenant, id };
 	PGresult *r;
 
-	fmt_id(id, sizeof(id), module_id);
+	pq_fmt_id(id, sizeof(id), module_id);
 	r = pq_exec(db, &module_get_stmt, 2, params, e);
 	if (r == NULL)
 		return -1;
@@ -64,15 +58,6 @@ db_host_list_free(struct db_host_list *l)
 	l->n = 0;
 }
 
-static const char *
-id_array(struct pq_arr *a, const int64_t *ids, size_t n)
-{
-	pq_arr_init(a);
-	for (size_t i = 0; i < n; i++)
-		pq_arr_int(a, ids[i]);
-	return pq_arr_done(a);
-}
-
 int
 db_module_hosts(struct db *db, const char *tenant, int64_t module_id,
     const int64_t *ids, size_t n, struct db_host_list *out, struct err *e)
@@ -84,10 +69,10 @@ db_module_hosts(struct db *db, const char *tenant, int64_t module_id,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	fmt_id(mid, sizeof(mid), module_id);
-	params[2] = id_array(&arr, ids, n);
+	pq_fmt_id(mid, sizeof(mid), module_id);
+	params[2] = (pq_arr_init(&arr), pq_int_array(&arr, ids, n));
 	if (params[2] == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		pq_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &module_hosts_stmt, 3, params, e);
@@ -95,7 +80,7 @@ db_module_hosts(struct db *db, const char *tenant, int64_t module_id,
 		goto out;
 	out->items = calloc((size_t)PQntuples(r) + 1, sizeof(*out->items));
 	if (out->items == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		pq_oom(e);
 		goto out;
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -106,7 +91,7 @@ db_module_hosts(struct db *db, const char *tenant, int64_t module_id,
 		h->innerip_v6 = strdup(PQgetvalue(r, i, 3));
 		h->outerip_v6 = strdup(PQgetvalue(r, i, 4));
 		if (!h->innerip || !h->outerip || !h->innerip_v6 || !h->outerip_v6) {
-			err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+			pq_oom(e);
 			goto out;
 		}
 	}
@@ -181,9 +166,9 @@ db_si_insert(struct db *db, const char *tenant, const char *operator,
 	pq_arr_init(&names);
 	if (db_next_ids(db, "service_instance", "id", n, ids_out, e) != 0)
 		goto out;
-	fmt_id(biz, sizeof(biz), biz_id);
-	fmt_id(mod, sizeof(mod), module_id);
-	fmt_id(tmpl, sizeof(tmpl), service_template_id);
+	pq_fmt_id(biz, sizeof(biz), biz_id);
+	pq_fmt_id(mod, sizeof(mod), module_id);
+	pq_fmt_id(tmpl, sizeof(tmpl), service_template_id);
 	for (size_t i = 0; i < n; i++) {
 		pq_arr_int(&ids, ids_out[i]);
 		pq_arr_int(&hosts, rows[i].host_id);
@@ -193,7 +178,7 @@ db_si_insert(struct db *db, const char *tenant, const char *operator,
 	params[6] = pq_arr_done(&hosts);
 	params[7] = pq_arr_done(&names);
 	if (!params[5] || !params[6] || !params[7]) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		pq_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &si_insert_stmt, 8, params, e);
@@ -230,7 +215,7 @@ db_si_get(struct db *db, const char *tenant, int64_t id, struct db_si *out,
 	const char *params[] = { tenant, sid };
 	PGresult *r;
 
-	fmt_id(sid, sizeof(sid), id);
+	pq_fmt_id(sid, sizeof(sid), id);
 	r = pq_exec(db, &si_get_stmt, 2, params, e);
 	if (r == NULL)
 		return -1;
@@ -269,11 +254,11 @@ db_si_template_hosts(struct db *db, const char *tenant, int64_t module_id,
 	int rc = -1;
 
 	*dup_host = 0;
-	fmt_id(mod, sizeof(mod), module_id);
-	fmt_id(tmpl, sizeof(tmpl), service_template_id);
-	params[3] = id_array(&arr, host_ids, n);
+	pq_fmt_id(mod, sizeof(mod), module_id);
+	pq_fmt_id(tmpl, sizeof(tmpl), service_template_id);
+	params[3] = (pq_arr_init(&arr), pq_int_array(&arr, host_ids, n));
 	if (params[3] == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		pq_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &si_template_hosts_stmt, 4, params, e);

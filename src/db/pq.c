@@ -1,6 +1,7 @@
 #include "db/pq.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +117,77 @@ bool
 pq_bool(const PGresult *r, int row, int col)
 {
 	return PQgetvalue(r, row, col)[0] == 't';
+}
+
+const char *
+pq_int_array(struct pq_arr *a, const int64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pq_arr_int(a, v[i]);
+	return pq_arr_done(a);
+}
+
+void
+pq_columns_init(struct pq_columns *c, size_t n)
+{
+	c->n = n < PQ_MAX_COLUMNS ? n : PQ_MAX_COLUMNS;
+	for (size_t i = 0; i < c->n; i++)
+		pq_arr_init(&c->arr[i]);
+}
+
+void
+pq_columns_free(struct pq_columns *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		pq_arr_free(&c->arr[i]);
+}
+
+bool
+pq_columns_done(struct pq_columns *c, const char **params, size_t first)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < c->n; i++)
+		ok &= (params[first + i] = pq_arr_done(&c->arr[i])) != NULL;
+	return ok;
+}
+
+const char *
+pq_sql_type(enum pa_kind kind)
+{
+	return kind == PA_STR ? "text" : kind == PA_INT ? "bigint" : "boolean";
+}
+
+void
+pq_append(char *buf, size_t n, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf + len, n - len, fmt, ap);
+	va_end(ap);
+}
+
+void
+pq_fmt_id(char *buf, size_t n, int64_t v)
+{
+	snprintf(buf, n, "%" PRId64, v);
+}
+
+int
+pq_oom(struct err *e)
+{
+	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+	return -1;
+}
+
+int
+pq_command(struct db *db, const struct pq_stmt *stmt, int n,
+    const char *const *params, struct err *e)
+{
+	PGresult *r = pq_exec(db, stmt, n, params, e);
+
+	PQclear(r);
+	return r ? 0 : -1;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/proc_attr.h"
 #include "db/db.h"
 
 /*
@@ -32,7 +33,6 @@ struct pq_stmt {
  *     ERR_BAD_VALUE (23503, 23514), HTTP 200, path = the constraint name, so
  *     the caller can replace it with a contract message (pq_constraint);
  *   - anything else: 503 / 1199999, details in the log only.
- * sql may be NULL for a statement built at run time: pass the text in sql_text.
  */
 PGresult *pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e);
@@ -66,6 +66,43 @@ void pq_arr_bool(struct pq_arr *a, bool v);
 /* Closes the literal: returns its text (owned by a) or NULL when out of memory. */
 const char *pq_arr_done(struct pq_arr *a);
 void pq_arr_free(struct pq_arr *a);
+
+/* Fills a (initialised) with the literal of n bigints; as pq_arr_done. */
+const char *pq_int_array(struct pq_arr *a, const int64_t *v, size_t n);
+
+/*
+ * One array parameter per column of a batch statement, closed and freed
+ * together. PQ_MAX_COLUMNS bounds the widest table (process_template).
+ */
+#define PQ_MAX_COLUMNS 48
+struct pq_columns {
+	struct pq_arr arr[PQ_MAX_COLUMNS];
+	size_t n;
+};
+void pq_columns_init(struct pq_columns *c, size_t n);
+void pq_columns_free(struct pq_columns *c);
+/* Closes every array into params[first..]; false when out of memory. */
+bool pq_columns_done(struct pq_columns *c, const char **params, size_t first);
+
+/* The SQL type of an attribute kind in array parameters ("text", ...). */
+const char *pq_sql_type(enum pa_kind kind);
+
+/* Appends formatted text to the NUL-terminated buf (size n), truncating.
+ * For building statement text from the constant attribute tables only. */
+void pq_append(char *buf, size_t n, const char *fmt, ...) ERR_PRINTF(3, 4);
+
+/* A timestamptz column as RFC 3339 with milliseconds, in UTC ("...Z"). */
+#define PQ_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* Decimal text of v into buf (24 bytes are always enough). */
+void pq_fmt_id(char *buf, size_t n, int64_t v);
+
+/* Sets e to 503 / out of memory and returns -1. */
+int pq_oom(struct err *e);
+
+/* Runs stmt and discards its result: 0, or -1 with e set by pq_exec. */
+int pq_command(struct db *db, const struct pq_stmt *stmt, int n,
+    const char *const *params, struct err *e) MUST_CHECK;
 
 /* Parses a bigint / boolean column value ("t"/"f"). */
 int64_t pq_int(const PGresult *r, int row, int col);

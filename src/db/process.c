@@ -2,7 +2,6 @@
 
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,25 +25,6 @@ static int attr_cols; /* attributes stored as process columns (not bind_info) */
 #define PROC_FIXED_INSERT 6 /* bk_process_id .. bind_info_set */
 #define LIST_FIXED 9        /* list columns before the attributes */
 
-static const char *
-sql_type(enum pa_kind kind)
-{
-	return kind == PA_STR ? "text" : kind == PA_INT ? "bigint" : "boolean";
-}
-
-static void append(char *buf, size_t n, const char *fmt, ...) ERR_PRINTF(3, 4);
-
-static void
-append(char *buf, size_t n, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf + len, n - len, fmt, ap);
-	va_end(ap);
-}
-
 static void
 build_sql(void)
 {
@@ -54,12 +34,12 @@ build_sql(void)
 	for (size_t i = 0; i < PROC_ATTR_COUNT; i++) {
 		if (proc_attrs[i].kind == PA_BIND)
 			continue;
-		append(cols, sizeof(cols), ", \"%s\"", proc_attrs[i].name);
-		append(unnest, sizeof(unnest), ", $%d::%s[]", p++, sql_type(proc_attrs[i].kind));
-		append(list_cols, sizeof(list_cols), ", p.\"%s\"", proc_attrs[i].name);
+		pq_append(cols, sizeof(cols), ", \"%s\"", proc_attrs[i].name);
+		pq_append(unnest, sizeof(unnest), ", $%d::%s[]", p++, pq_sql_type(proc_attrs[i].kind));
+		pq_append(list_cols, sizeof(list_cols), ", p.\"%s\"", proc_attrs[i].name);
 		attr_cols++;
 	}
-	append(proc_insert_sql, sizeof(proc_insert_sql),
+	pq_append(proc_insert_sql, sizeof(proc_insert_sql),
 	    "INSERT INTO process (bk_supplier_account, creator, modifier, "
 	    "bk_process_id, bk_biz_id, service_instance_id, process_template_id, "
 	    "bk_host_id, bind_info_set%s) "
@@ -70,22 +50,21 @@ build_sql(void)
 	cols[0] = unnest[0] = '\0';
 	p = 4;
 	for (size_t k = 0; k < BIND_KEY_COUNT; k++) {
-		append(cols, sizeof(cols), ", \"%s\"", bind_keys[k].name);
-		append(unnest, sizeof(unnest), ", $%d::%s[]", p++, sql_type(bind_keys[k].kind));
-		append(list_cols, sizeof(list_cols), ", b.\"%s\"", bind_keys[k].name);
+		pq_append(cols, sizeof(cols), ", \"%s\"", bind_keys[k].name);
+		pq_append(unnest, sizeof(unnest), ", $%d::%s[]", p++, pq_sql_type(bind_keys[k].kind));
+		pq_append(list_cols, sizeof(list_cols), ", b.\"%s\"", bind_keys[k].name);
 	}
-	append(bind_insert_sql, sizeof(bind_insert_sql),
+	pq_append(bind_insert_sql, sizeof(bind_insert_sql),
 	    "INSERT INTO bind_info (bk_supplier_account, bk_process_id, position%s) "
 	    "SELECT $1, u.* FROM unnest($2::bigint[], $3::integer[]%s) AS u",
 	    cols, unnest);
 
 	/* The attribute columns follow LIST_FIXED columns; after them come
 	 * b.position and the bind keys. */
-	append(proc_list_sql, sizeof(proc_list_sql),
+	pq_append(proc_list_sql, sizeof(proc_list_sql),
 	    "SELECT p.bk_process_id, p.bk_biz_id, p.service_instance_id, "
 	    "p.process_template_id, p.bk_host_id, p.bk_supplier_account, "
-	    "to_char(p.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-	    "to_char(p.last_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+	    PQ_TS("p.create_time") ", " PQ_TS("p.last_time") ", "
 	    "p.bind_info_set%.*s, b.position%s "
 	    "FROM process p LEFT JOIN bind_info b ON b.bk_process_id = p.bk_process_id "
 	    "WHERE p.bk_supplier_account = $1 AND p.service_instance_id = $2 "
@@ -93,38 +72,6 @@ build_sql(void)
 	    "ORDER BY p.bk_process_id, b.position",
 	    (int)(strstr(list_cols, ", b.") - list_cols), list_cols,
 	    strstr(list_cols, ", b."));
-}
-
-/* One array parameter per column; freed together. */
-struct columns {
-	struct pq_arr arr[PROC_FIXED_INSERT + PROC_ATTR_COUNT];
-	size_t n;
-};
-
-static void
-columns_init(struct columns *c, size_t n)
-{
-	c->n = n;
-	for (size_t i = 0; i < n; i++)
-		pq_arr_init(&c->arr[i]);
-}
-
-static void
-columns_free(struct columns *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		pq_arr_free(&c->arr[i]);
-}
-
-/* Closes every array into params[first..]; false when out of memory. */
-static bool
-columns_done(struct columns *c, const char **params, size_t first)
-{
-	bool ok = true;
-
-	for (size_t i = 0; i < c->n; i++)
-		ok &= (params[first + i] = pq_arr_done(&c->arr[i])) != NULL;
-	return ok;
 }
 
 /* A value in its column: unset strings are "", unset integers NULL,
@@ -148,13 +95,13 @@ static int
 insert_binds(struct db *db, const char *tenant, const struct db_proc_new *rows,
     size_t n, const int64_t *ids, struct err *e)
 {
-	struct columns c;
+	struct pq_columns c;
 	const char *params[3 + BIND_KEY_COUNT] = { tenant };
 	PGresult *r = NULL;
 	size_t total = 0;
 	int rc = -1;
 
-	columns_init(&c, 2 + BIND_KEY_COUNT);
+	pq_columns_init(&c, 2 + BIND_KEY_COUNT);
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_values *v = rows[i].v;
 		for (size_t b = 0; b < v->nrows; b++, total++) {
@@ -173,15 +120,15 @@ insert_binds(struct db *db, const char *tenant, const struct db_proc_new *rows,
 		rc = 0;
 		goto out;
 	}
-	if (!columns_done(&c, params, 1)) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+	if (!pq_columns_done(&c, params, 1)) {
+		pq_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &bind_insert_stmt, (int)(1 + c.n), params, e);
 	rc = r ? 0 : -1;
 out:
 	PQclear(r);
-	columns_free(&c);
+	pq_columns_free(&c);
 	return rc;
 }
 
@@ -189,7 +136,7 @@ int
 db_proc_insert(struct db *db, const char *tenant, const char *operator,
     const struct db_proc_new *rows, size_t n, int64_t *ids_out, struct err *e)
 {
-	struct columns c;
+	struct pq_columns c;
 	const char *params[2 + PROC_FIXED_INSERT + PROC_ATTR_COUNT] = { tenant, operator };
 	PGresult *r = NULL;
 	size_t ncols = PROC_FIXED_INSERT;
@@ -198,7 +145,7 @@ db_proc_insert(struct db *db, const char *tenant, const char *operator,
 	pthread_once(&sql_once, build_sql);
 	for (size_t i = 0; i < PROC_ATTR_COUNT; i++)
 		ncols += proc_attrs[i].kind != PA_BIND;
-	columns_init(&c, ncols);
+	pq_columns_init(&c, ncols);
 	if (n == 0)
 		return 0;
 	if (db_next_ids(db, "process", "bk_process_id", n, ids_out, e) != 0)
@@ -215,8 +162,8 @@ db_proc_insert(struct db *db, const char *tenant, const char *operator,
 			if (proc_attrs[a].kind != PA_BIND)
 				put_value(&c.arr[col++], proc_attrs[a].kind, &rows[i].v->attr[a]);
 	}
-	if (!columns_done(&c, params, 2)) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+	if (!pq_columns_done(&c, params, 2)) {
+		pq_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &proc_insert_stmt, (int)(2 + ncols), params, e);
@@ -236,7 +183,7 @@ db_proc_insert(struct db *db, const char *tenant, const char *operator,
 	rc = insert_binds(db, tenant, rows, n, ids_out, e);
 out:
 	PQclear(r);
-	columns_free(&c);
+	pq_columns_free(&c);
 	return rc;
 }
 
@@ -289,7 +236,7 @@ db_proc_keys(struct db *db, const char *tenant, int64_t service_instance_id,
 	rc = 0;
 	goto out;
 oom:
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+	pq_oom(e);
 	db_proc_key_list_free(out);
 out:
 	PQclear(r);
@@ -400,7 +347,7 @@ db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
 	rc = 0;
 	goto out;
 oom:
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+	pq_oom(e);
 	db_proc_record_list_free(out);
 out:
 	PQclear(r);

@@ -2,7 +2,6 @@
 
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,26 +9,11 @@
 #include "db/instance.h"
 #include "db/pq.h"
 
-/* RFC 3339 with milliseconds in UTC, as db/process.c formats times. */
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-
-static void
-fmt_id(char *buf, size_t n, int64_t v)
-{
-	snprintf(buf, n, "%" PRId64, v);
-}
-
-static int
-oom(struct err *e)
-{
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-	return -1;
-}
 
 /* ---- service_template ---- */
 
 #define STMPL_COLS "id, bk_biz_id, name, service_category_id, bk_supplier_account, " \
-	"creator, modifier, " TS("create_time") ", " TS("last_time")
+	"creator, modifier, " PQ_TS("create_time") ", " PQ_TS("last_time")
 
 /*
  * The NOT EXISTS keeps a taken name from consuming an id; the constraint
@@ -84,8 +68,8 @@ db_stmpl_insert(struct db *db, const char *tenant, const char *operator,
 	const char *params[] = { tenant, operator, biz, name, cat };
 	PGresult *r;
 
-	fmt_id(biz, sizeof(biz), biz_id);
-	fmt_id(cat, sizeof(cat), category_id);
+	pq_fmt_id(biz, sizeof(biz), biz_id);
+	pq_fmt_id(cat, sizeof(cat), category_id);
 	r = pq_exec(db, &stmpl_insert_stmt, 5, params, e);
 	if (r == NULL) {
 		if (strcmp(pq_constraint(e), "service_template_name_key") == 0) {
@@ -112,7 +96,7 @@ db_stmpl_get(struct db *db, const char *tenant, int64_t id,
 	const char *params[] = { tenant, sid };
 	PGresult *r;
 
-	fmt_id(sid, sizeof(sid), id);
+	pq_fmt_id(sid, sizeof(sid), id);
 	r = pq_exec(db, &stmpl_get_stmt, 2, params, e);
 	if (r == NULL)
 		return -1;
@@ -149,25 +133,6 @@ bind_column(size_t k)
 	return k == BKI_TEMPLATE_ROW_ID ? "row_id" : bind_keys[k].name;
 }
 
-static const char *
-sql_type(enum pa_kind kind)
-{
-	return kind == PA_STR ? "text" : kind == PA_INT ? "bigint" : "boolean";
-}
-
-static void append(char *buf, size_t n, const char *fmt, ...) ERR_PRINTF(3, 4);
-
-static void
-append(char *buf, size_t n, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf + len, n - len, fmt, ap);
-	va_end(ap);
-}
-
 static void
 build_insert_sql(void)
 {
@@ -177,14 +142,14 @@ build_insert_sql(void)
 	for (size_t i = 0; i < PROC_ATTR_COUNT; i++) {
 		if (proc_attrs[i].kind == PA_BIND)
 			continue;
-		append(cols, sizeof(cols), ", \"%s\"", proc_attrs[i].name);
-		append(sel, sizeof(sel), ", u.c%d", c);
-		append(types, sizeof(types), ", $%d::%s[]", p + c, sql_type(proc_attrs[i].kind));
-		append(alias, sizeof(alias), ", c%d", c);
+		pq_append(cols, sizeof(cols), ", \"%s\"", proc_attrs[i].name);
+		pq_append(sel, sizeof(sel), ", u.c%d", c);
+		pq_append(types, sizeof(types), ", $%d::%s[]", p + c, pq_sql_type(proc_attrs[i].kind));
+		pq_append(alias, sizeof(alias), ", c%d", c);
 		c++;
 		attr_cols++;
 	}
-	append(pt_insert_sql, sizeof(pt_insert_sql),
+	pq_append(pt_insert_sql, sizeof(pt_insert_sql),
 	    "INSERT INTO process_template (bk_supplier_account, creator, modifier, "
 	    "bk_biz_id, service_template_id, id, bind_info_set, locked_fields%s) "
 	    "SELECT $1, $2, $2, $3, $4, u.c0, u.c1, string_to_array(u.c2, ',')%s "
@@ -195,12 +160,12 @@ build_insert_sql(void)
 	p = 2;
 	c = PTB_FIXED;
 	for (size_t k = 0; k < BIND_KEY_COUNT; k++, c++) {
-		append(cols, sizeof(cols), ", \"%s\"", bind_column(k));
-		append(sel, sizeof(sel), ", u.c%d", c);
-		append(types, sizeof(types), ", $%d::%s[]", p + c, sql_type(bind_keys[k].kind));
-		append(alias, sizeof(alias), ", c%d", c);
+		pq_append(cols, sizeof(cols), ", \"%s\"", bind_column(k));
+		pq_append(sel, sizeof(sel), ", u.c%d", c);
+		pq_append(types, sizeof(types), ", $%d::%s[]", p + c, pq_sql_type(bind_keys[k].kind));
+		pq_append(alias, sizeof(alias), ", c%d", c);
 	}
-	append(ptb_insert_sql, sizeof(ptb_insert_sql),
+	pq_append(ptb_insert_sql, sizeof(ptb_insert_sql),
 	    "INSERT INTO process_template_bind_info (bk_supplier_account, "
 	    "process_template_id, position, locked_keys%s) "
 	    "SELECT $1, u.c0, u.c1, string_to_array(u.c2, ',')%s "
@@ -216,12 +181,12 @@ build_list_sql(void)
 
 	for (size_t i = 0; i < PROC_ATTR_COUNT; i++)
 		if (proc_attrs[i].kind != PA_BIND)
-			append(tcols, sizeof(tcols), ", t.\"%s\"", proc_attrs[i].name);
+			pq_append(tcols, sizeof(tcols), ", t.\"%s\"", proc_attrs[i].name);
 	for (size_t k = 0; k < BIND_KEY_COUNT; k++)
-		append(bcols, sizeof(bcols), ", b.\"%s\"", bind_column(k));
-	append(pt_list_sql, sizeof(pt_list_sql),
+		pq_append(bcols, sizeof(bcols), ", b.\"%s\"", bind_column(k));
+	pq_append(pt_list_sql, sizeof(pt_list_sql),
 	    "SELECT t.id, t.bk_biz_id, t.service_template_id, t.creator, t.modifier, "
-	    TS("t.create_time") ", " TS("t.last_time") ", "
+	    PQ_TS("t.create_time") ", " PQ_TS("t.last_time") ", "
 	    "t.bind_info_set, array_to_string(t.locked_fields, ',')%s, "
 	    "b.position, array_to_string(b.locked_keys, ',')%s "
 	    "FROM process_template t "
@@ -237,38 +202,6 @@ build_sql(void)
 {
 	build_insert_sql();
 	build_list_sql();
-}
-
-/* One array parameter per column; freed together. */
-struct columns {
-	struct pq_arr arr[PT_FIXED + PROC_ATTR_COUNT + BIND_KEY_COUNT];
-	size_t n;
-};
-
-static void
-columns_init(struct columns *c, size_t n)
-{
-	c->n = n;
-	for (size_t i = 0; i < n; i++)
-		pq_arr_init(&c->arr[i]);
-}
-
-static void
-columns_free(struct columns *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		pq_arr_free(&c->arr[i]);
-}
-
-/* Closes every array into params[first..]; false when out of memory. */
-static bool
-columns_done(struct columns *c, const char **params, size_t first)
-{
-	bool ok = true;
-
-	for (size_t i = 0; i < c->n; i++)
-		ok &= (params[first + i] = pq_arr_done(&c->arr[i])) != NULL;
-	return ok;
 }
 
 /* A template value in its column: NULL when the template does not set it. */
@@ -301,7 +234,7 @@ put_locks(struct pq_arr *a, size_t n, const bool *flags,
 
 	for (size_t i = 0; flags != NULL && i < n; i++)
 		if (flags[i])
-			append(buf, sizeof(buf), "%s%s", buf[0] ? "," : "", name(i));
+			pq_append(buf, sizeof(buf), "%s%s", buf[0] ? "," : "", name(i));
 	pq_arr_str(a, buf);
 }
 
@@ -309,13 +242,13 @@ static int
 insert_binds(struct db *db, const char *tenant, const struct db_ptmpl_new *rows,
     size_t n, const int64_t *ids, struct err *e)
 {
-	struct columns c;
+	struct pq_columns c;
 	const char *params[1 + PTB_FIXED + BIND_KEY_COUNT] = { tenant };
 	PGresult *r = NULL;
 	size_t total = 0;
 	int rc = -1;
 
-	columns_init(&c, PTB_FIXED + BIND_KEY_COUNT);
+	pq_columns_init(&c, PTB_FIXED + BIND_KEY_COUNT);
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_values *v = rows[i].v;
 		for (size_t b = 0; b < v->nrows; b++, total++) {
@@ -331,15 +264,15 @@ insert_binds(struct db *db, const char *tenant, const struct db_ptmpl_new *rows,
 		rc = 0;
 		goto out;
 	}
-	if (!columns_done(&c, params, 1)) {
-		oom(e);
+	if (!pq_columns_done(&c, params, 1)) {
+		pq_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &ptb_insert_stmt, (int)(1 + c.n), params, e);
 	rc = r ? 0 : -1;
 out:
 	PQclear(r);
-	columns_free(&c);
+	pq_columns_free(&c);
 	return rc;
 }
 
@@ -367,7 +300,7 @@ db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
     const struct db_ptmpl_new *rows, size_t n, int64_t *ids_out,
     struct err *e)
 {
-	struct columns c;
+	struct pq_columns c;
 	const char *params[4 + PT_FIXED + PROC_ATTR_COUNT] = { tenant, operator };
 	char biz[24], stid[24];
 	PGresult *r = NULL;
@@ -376,9 +309,9 @@ db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
 	pthread_once(&sql_once, build_sql);
 	if (n == 0)
 		return 0;
-	columns_init(&c, PT_FIXED + (size_t)attr_cols);
-	fmt_id(biz, sizeof(biz), biz_id);
-	fmt_id(stid, sizeof(stid), service_template_id);
+	pq_columns_init(&c, PT_FIXED + (size_t)attr_cols);
+	pq_fmt_id(biz, sizeof(biz), biz_id);
+	pq_fmt_id(stid, sizeof(stid), service_template_id);
 	params[2] = biz;
 	params[3] = stid;
 	if (db_next_ids(db, "process_template", "id", n, ids_out, e) != 0)
@@ -392,8 +325,8 @@ db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
 			if (proc_attrs[a].kind != PA_BIND)
 				put_value(&c.arr[col++], proc_attrs[a].kind, &rows[i].v->attr[a]);
 	}
-	if (!columns_done(&c, params, 4)) {
-		oom(e);
+	if (!pq_columns_done(&c, params, 4)) {
+		pq_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &pt_insert_stmt, (int)(4 + c.n), params, e);
@@ -404,7 +337,7 @@ db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
 	rc = insert_binds(db, tenant, rows, n, ids_out, e);
 out:
 	PQclear(r);
-	columns_free(&c);
+	pq_columns_free(&c);
 	return rc;
 }
 
@@ -518,8 +451,8 @@ db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
 	pthread_once(&sql_once, build_sql);
 	poscol = LIST_FIXED + attr_cols;
 	memset(out, 0, sizeof(*out));
-	fmt_id(stid, sizeof(stid), service_template_id);
-	fmt_id(biz, sizeof(biz), biz_id);
+	pq_fmt_id(stid, sizeof(stid), service_template_id);
+	pq_fmt_id(biz, sizeof(biz), biz_id);
 	r = pq_exec(db, &pt_list_stmt, 3, params, e);
 	if (r == NULL)
 		return -1;
@@ -541,7 +474,7 @@ db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
 	rc = 0;
 	goto out;
 fail:
-	oom(e);
+	pq_oom(e);
 	db_ptmpl_list_free(out);
 out:
 	PQclear(r);
@@ -578,7 +511,7 @@ db_ptmpl_keys(struct db *db, const char *tenant, int64_t service_template_id,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	fmt_id(stid, sizeof(stid), service_template_id);
+	pq_fmt_id(stid, sizeof(stid), service_template_id);
 	r = pq_exec(db, &ptmpl_keys_stmt, 2, params, e);
 	if (r == NULL)
 		return -1;
@@ -597,7 +530,7 @@ db_ptmpl_keys(struct db *db, const char *tenant, int64_t service_template_id,
 	rc = 0;
 	goto out;
 fail:
-	oom(e);
+	pq_oom(e);
 	db_ptmpl_key_list_free(out);
 out:
 	PQclear(r);

@@ -6,12 +6,6 @@
 
 #include "db/pq.h"
 
-static void
-oom(struct err *e)
-{
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory, retry later");
-}
-
 /* Fills a with the literal of n bigints. Returns its text, NULL when out of
  * memory (e set). */
 static const char *
@@ -22,7 +16,7 @@ int_array(struct pq_arr *a, const int64_t *v, size_t n, struct err *e)
 	for (size_t i = 0; i < n; i++)
 		pq_arr_int(a, v[i]);
 	if ((s = pq_arr_done(a)) == NULL)
-		oom(e);
+		pq_oom(e);
 	return s;
 }
 
@@ -36,23 +30,11 @@ text_array(struct pq_arr *a, char *const *v, size_t n, struct err *e)
 	for (size_t i = 0; i < n; i++)
 		pq_arr_str(a, v[i] != NULL ? v[i] : "");
 	if ((s = pq_arr_done(a)) == NULL)
-		oom(e);
+		pq_oom(e);
 	return s;
 }
 
 /* Runs stmt and discards its result. 0, or -1 with e set by pq_exec. */
-static int
-exec_command(struct db *db, const struct pq_stmt *stmt, int n,
-    const char *const *params, struct err *e)
-{
-	PGresult *r = pq_exec(db, stmt, n, params, e);
-
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
-}
-
 /*
  * ORDER BY u.id makes concurrent batches take their row locks in the same
  * order, so two overlapping upserts wait for each other instead of
@@ -91,7 +73,7 @@ db_host_upsert(struct db *db, const char *tenant, const struct db_host_cols *c,
 	for (size_t k = 0; k < DB_HOST_IP_COUNT; k++)
 		if ((params[2 + k] = text_array(&ips[k], c->ip[k], c->n, e)) == NULL)
 			goto out;
-	rc = exec_command(db, &host_upsert, 2 + DB_HOST_IP_COUNT, params, e);
+	rc = pq_command(db, &host_upsert, 2 + DB_HOST_IP_COUNT, params, e);
 out:
 	pq_arr_free(&ids);
 	for (size_t k = 0; k < DB_HOST_IP_COUNT; k++)
@@ -134,7 +116,7 @@ db_module_upsert(struct db *db, const char *tenant,
 	    (params[4] = int_array(&a[3], c->default_kind, c->n, e)) == NULL ||
 	    (params[5] = text_array(&a[4], c->name, c->n, e)) == NULL)
 		goto out;
-	rc = exec_command(db, &module_upsert, 6, params, e);
+	rc = pq_command(db, &module_upsert, 6, params, e);
 out:
 	for (size_t k = 0; k < 5; k++)
 		pq_arr_free(&a[k]);
@@ -159,7 +141,7 @@ db_module_lock(struct db *db, const char *tenant, int64_t module_id,
 	PGresult *r;
 
 	*found = false;
-	snprintf(id, sizeof(id), "%" PRId64, module_id);
+	pq_fmt_id(id, sizeof(id), module_id);
 	if ((r = pq_exec(db, &module_lock, 2, params, e)) == NULL)
 		return -1;
 	*found = PQntuples(r) > 0;
@@ -198,7 +180,7 @@ db_host_missing(struct db *db, const char *tenant, const int64_t *ids,
 	col = PQfnumber(r, "id");
 	if (rows > 0) {
 		if ((*missing = malloc((size_t)rows * sizeof(**missing))) == NULL) {
-			oom(e);
+			pq_oom(e);
 			goto out;
 		}
 		for (int i = 0; i < rows; i++)
@@ -225,8 +207,8 @@ db_module_host_clear(struct db *db, const char *tenant, int64_t module_id,
 	char id[24];
 	const char *params[2] = { tenant, id };
 
-	snprintf(id, sizeof(id), "%" PRId64, module_id);
-	return exec_command(db, &module_host_clear, 2, params, e);
+	pq_fmt_id(id, sizeof(id), module_id);
+	return pq_command(db, &module_host_clear, 2, params, e);
 }
 
 static const struct pq_stmt module_host_add = {
@@ -245,10 +227,10 @@ db_module_host_add(struct db *db, const char *tenant, int64_t module_id,
 	int rc = -1;
 
 	pq_arr_init(&a);
-	snprintf(id, sizeof(id), "%" PRId64, module_id);
+	pq_fmt_id(id, sizeof(id), module_id);
 	if ((params[2] = int_array(&a, ids, n, e)) == NULL)
 		goto out;
-	rc = exec_command(db, &module_host_add, 3, params, e);
+	rc = pq_command(db, &module_host_add, 3, params, e);
 out:
 	pq_arr_free(&a);
 	return rc;
