@@ -11,6 +11,8 @@
 #define PROCSVC_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -40,5 +42,22 @@ void db_rollback(struct db *db);
 
 /* Runs a trivial query: true when the database answers. */
 bool db_ping(struct db *db);
+
+/*
+ * The uniqueness keys of a stored process or process template
+ * (api-contract.md §5, §4): name, and func + regex ("" when not set).
+ */
+struct db_key {
+	int64_t id;
+	char *name, *func, *regex;
+};
+
+struct db_key_list {
+	struct db_key *items;
+	size_t n;
+};
+
+/* Frees what l owns and empties it. */
+void db_key_list_free(struct db_key_list *l);
 
 #endif

@@ -191,3 +191,24 @@ pq_command(struct db *db, const struct pq_stmt *stmt, int n,
 	PQclear(r);
 	return r ? 0 : -1;
 }
+
+int
+pq_read_keys(const PGresult *r, struct db_key_list *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->items = calloc((size_t)PQntuples(r) + 1, sizeof(*out->items));
+	if (out->items == NULL)
+		return pq_oom(e);
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct db_key *k = &out->items[out->n++];
+		k->id = pq_int(r, i, 0);
+		k->name = strdup(PQgetvalue(r, i, 1));
+		k->func = strdup(PQgetvalue(r, i, 2));
+		k->regex = strdup(PQgetvalue(r, i, 3));
+		if (!k->name || !k->func || !k->regex) {
+			db_key_list_free(out);
+			return pq_oom(e);
+		}
+	}
+	return 0;
+}

@@ -104,6 +104,11 @@ int pq_oom(struct err *e);
 int pq_command(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e) MUST_CHECK;
 
+/* Reads rows of (id, name, func, regex) into out (emptied first). 0, or -1
+ * with e set when out of memory (out then empty). */
+int pq_read_keys(const PGresult *r, struct db_key_list *out, struct err *e)
+    MUST_CHECK;
+
 /* Parses a bigint / boolean column value ("t"/"f"). */
 int64_t pq_int(const PGresult *r, int row, int col);
 bool pq_bool(const PGresult *r, int row, int col);

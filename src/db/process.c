@@ -194,55 +194,25 @@ static const struct pq_stmt proc_keys_stmt = {
 	"ORDER BY bk_process_id",
 };
 
-void
-db_proc_key_list_free(struct db_proc_key_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].name);
-		free(l->items[i].func);
-		free(l->items[i].regex);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
 
 int
 db_proc_keys(struct db *db, const char *tenant, int64_t service_instance_id,
-    struct db_proc_key_list *out, struct err *e)
+    struct db_key_list *out, struct err *e)
 {
 	char sid[24];
 	const char *params[] = { tenant, sid };
 	PGresult *r;
-	int rc = -1;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(sid, sizeof(sid), "%" PRId64, service_instance_id);
+	pq_fmt_id(sid, sizeof(sid), service_instance_id);
 	r = pq_exec(db, &proc_keys_stmt, 2, params, e);
 	if (r == NULL)
 		return -1;
-	out->items = calloc((size_t)PQntuples(r) + 1, sizeof(*out->items));
-	if (out->items == NULL)
-		goto oom;
-	for (int i = 0; i < PQntuples(r); i++) {
-		struct db_proc_key *k = &out->items[out->n++];
-		k->id = pq_int(r, i, 0);
-		k->name = strdup(PQgetvalue(r, i, 1));
-		k->func = strdup(PQgetvalue(r, i, 2));
-		k->regex = strdup(PQgetvalue(r, i, 3));
-		if (!k->name || !k->func || !k->regex)
-			goto oom;
-	}
-	rc = 0;
-	goto out;
-oom:
-	pq_oom(e);
-	db_proc_key_list_free(out);
-out:
+	rc = pq_read_keys(r, out, e);
 	PQclear(r);
 	return rc;
 }
-
 void
 db_proc_record_list_free(struct db_proc_record_list *l)
 {

@@ -34,22 +34,10 @@ int db_proc_insert(struct db *db, const char *tenant, const char *operator,
     const struct db_proc_new *rows, size_t n, int64_t *ids_out, struct err *e)
     MUST_CHECK;
 
-/* The uniqueness keys of one stored process (api-contract.md §5). */
-struct db_proc_key {
-	int64_t id;
-	char *name, *func, *regex;
-};
-
-struct db_proc_key_list {
-	struct db_proc_key *items;
-	size_t n;
-};
-
-/* The keys of every process of a service instance. Free with
- * db_proc_key_list_free. */
+/* The keys of every process of a service instance, ascending id. Free
+ * with db_key_list_free. */
 int db_proc_keys(struct db *db, const char *tenant, int64_t service_instance_id,
-    struct db_proc_key_list *out, struct err *e) MUST_CHECK;
-void db_proc_key_list_free(struct db_proc_key_list *l);
+    struct db_key_list *out, struct err *e) MUST_CHECK;
 
 /* A stored process as list_process_instance returns it. Owns v. */
 struct db_proc_record {

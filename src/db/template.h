@@ -92,21 +92,10 @@ int db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
 void db_ptmpl_list_free(struct db_ptmpl_list *l);
 
 /* The uniqueness keys of one stored process template (api-contract.md §4). */
-struct db_ptmpl_key {
-	int64_t id;
-	char *name, *func, *regex;  /* regex "" when not set */
-};
-
-struct db_ptmpl_key_list {
-	struct db_ptmpl_key *items;
-	size_t n;
-};
-
 /* The keys of every process template of a service template, ascending id.
- * Free with db_ptmpl_key_list_free. */
+ * Free with db_key_list_free. */
 int db_ptmpl_keys(struct db *db, const char *tenant,
-    int64_t service_template_id, struct db_ptmpl_key_list *out,
-    struct err *e) MUST_CHECK;
-void db_ptmpl_key_list_free(struct db_ptmpl_key_list *l);
+    int64_t service_template_id, struct db_key_list *out, struct err *e)
+    MUST_CHECK;
 
 #endif

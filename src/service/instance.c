@@ -606,16 +606,24 @@ check_unique_template(const struct si_work *w, size_t i, struct err *e)
 	return 0;
 }
 
+static void
+instance_path(char *buf, size_t n, size_t k, bool by_name, const void *arg)
+{
+	snprintf(buf, n, "instances[%zu].processes[%zu].process_info.%s",
+	    *(const size_t *)arg, k, by_name ? "bk_process_name" : "bk_func_name");
+}
+
 /* Row 12: uniqueness inside each instance, on the final values. */
 static int
 check_unique(const struct si_work *w, struct err *e)
 {
+	struct svc_unique_rule rule = { ERR_DUPLICATE, ERR_DUPLICATE,
+		"service instance", "existing process", instance_path, NULL };
+
 	for (size_t i = 0; i < w->in->n; i++) {
 		const struct si_plan *plan = &w->plans[i];
 		const struct proc_values **procs;
-		char (*paths)[96];
-		const char **ptrs;
-		int rc = 0;
+		int rc;
 
 		if (is_template_module(w)) {
 			if (check_unique_template(w, i, e) != 0)
@@ -623,21 +631,13 @@ check_unique(const struct si_work *w, struct err *e)
 			continue;
 		}
 		procs = calloc(plan->n + 1, sizeof(*procs));
-		paths = calloc(plan->n + 1, sizeof(*paths));
-		ptrs = calloc(plan->n + 1, sizeof(*ptrs));
-		if (procs == NULL || paths == NULL || ptrs == NULL) {
-			rc = oom(e);
-		} else {
-			for (size_t k = 0; k < plan->n; k++) {
-				procs[k] = plan_proc(w, i, k);
-				snprintf(paths[k], sizeof(paths[k]), "instances[%zu].processes[%zu].process_info", i, k);
-				ptrs[k] = paths[k];
-			}
-			rc = svc_check_unique(procs, ptrs, plan->n, NULL, e);
-		}
+		if (procs == NULL)
+			return oom(e);
+		for (size_t k = 0; k < plan->n; k++)
+			procs[k] = plan_proc(w, i, k);
+		rule.arg = &i;
+		rc = svc_check_unique(procs, plan->n, NULL, &rule, e);
 		free(procs);
-		free(paths);
-		free(ptrs);
 		if (rc != 0)
 			return -1;
 	}

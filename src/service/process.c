@@ -76,32 +76,32 @@ find_duplicate(struct member *m, size_t n, const struct member **offender,
 
 static void
 report(const struct member *dup, const struct member *first,
-    const char *const *paths, bool by_name, struct err *e)
+    const struct svc_unique_rule *rule, bool by_name, struct err *e)
 {
 	char path[300], q1[96], q2[96], other[300];
-	const char *field = by_name ? "bk_process_name" : "bk_func_name";
 
-	snprintf(path, sizeof(path), "%s.%s", paths[dup->idx], field);
+	rule->path(path, sizeof(path), (size_t)dup->idx, by_name, rule->arg);
 	if (first->idx >= 0)
-		snprintf(other, sizeof(other), "%s.%s", paths[first->idx], field);
+		rule->path(other, sizeof(other), (size_t)first->idx, by_name, rule->arg);
 	else
-		snprintf(other, sizeof(other), "existing process %" PRId64 " of the service instance",
-		    first->stored_id);
+		snprintf(other, sizeof(other), "%s %" PRId64, rule->stored, first->stored_id);
 	if (by_name)
-		err_set(e, ERR_DUPLICATE, path, "%s is already used by %s; bk_process_name must be unique in a service instance",
-		    err_quote(q1, sizeof(q1), dup->k1), other);
+		err_set(e, rule->name_code, path,
+		    "%s is already used by %s; bk_process_name must be unique in a %s",
+		    err_quote(q1, sizeof(q1), dup->k1), other, rule->scope);
 	else
-		err_set(e, ERR_DUPLICATE, path,
-		    "%s with bk_start_param_regex %s is already used by %s; bk_func_name + bk_start_param_regex must be unique in a service instance",
-		    err_quote(q1, sizeof(q1), dup->k1), err_quote(q2, sizeof(q2), dup->k2), other);
+		err_set(e, rule->func_code, path,
+		    "%s with bk_start_param_regex %s is already used by %s; bk_func_name + bk_start_param_regex must be unique in a %s",
+		    err_quote(q1, sizeof(q1), dup->k1), err_quote(q2, sizeof(q2), dup->k2),
+		    other, rule->scope);
 }
 
 int
-svc_check_unique(const struct proc_values *const *procs,
-    const char *const *paths, size_t n, const struct db_proc_key_list *existing,
+svc_check_unique(const struct proc_values *const *procs, size_t n,
+    const struct db_key_list *stored, const struct svc_unique_rule *rule,
     struct err *e)
 {
-	size_t nstored = existing ? existing->n : 0, total = n + nstored;
+	size_t nstored = stored ? stored->n : 0, total = n + nstored;
 	struct member *names = calloc(total + 1, sizeof(*names));
 	struct member *funcs = calloc(total + 1, sizeof(*funcs));
 	const struct member *dn, *fn, *dn_first, *fn_first;
@@ -112,7 +112,7 @@ svc_check_unique(const struct proc_values *const *procs,
 		goto out;
 	}
 	for (size_t i = 0; i < nstored; i++) {
-		const struct db_proc_key *k = &existing->items[i];
+		const struct db_key *k = &stored->items[i];
 		names[i] = (struct member){ -1, k->id, k->name, "" };
 		funcs[i] = (struct member){ -1, k->id, k->func, k->regex };
 	}
@@ -128,9 +128,9 @@ svc_check_unique(const struct proc_values *const *procs,
 	find_duplicate(funcs, total, &fn, &fn_first);
 	/* The earlier process in input order is reported; on a tie, its name. */
 	if (dn != NULL && (fn == NULL || dn->idx <= fn->idx))
-		report(dn, dn_first, paths, true, e);
+		report(dn, dn_first, rule, true, e);
 	else if (fn != NULL)
-		report(fn, fn_first, paths, false, e);
+		report(fn, fn_first, rule, false, e);
 	else
 		rc = 0;
 out:
@@ -184,18 +184,26 @@ check_request(const struct svc_req *req, const struct svc_proc_batch *in,
 	return 0;
 }
 
+static void
+process_path(char *buf, size_t n, size_t i, bool by_name, const void *arg)
+{
+	(void)arg;
+	snprintf(buf, n, "processes[%zu].process_info.%s", i,
+	    by_name ? "bk_process_name" : "bk_func_name");
+}
+
 /* §7 row 7: attribute errors, then duplicates (batch and stored). */
 static int
 check_processes(const struct svc_req *req, const struct svc_proc_batch *in,
     struct err *e)
 {
-	struct db_proc_key_list existing = { 0 };
+	static const struct svc_unique_rule rule = { ERR_DUPLICATE, ERR_DUPLICATE,
+		"service instance", "existing process", process_path, NULL };
+	struct db_key_list existing = { 0 };
 	const struct proc_values **procs = calloc(in->n, sizeof(*procs));
-	char (*paths)[64] = calloc(in->n, sizeof(*paths));
-	const char **path_ptrs = calloc(in->n, sizeof(*path_ptrs));
 	int rc = -1;
 
-	if (procs == NULL || paths == NULL || path_ptrs == NULL) {
+	if (procs == NULL) {
 		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
 		goto out;
 	}
@@ -206,17 +214,13 @@ check_processes(const struct svc_req *req, const struct svc_proc_batch *in,
 			goto out;
 		}
 		procs[i] = &in->items[i];
-		snprintf(paths[i], sizeof(paths[i]), "processes[%zu].process_info", i);
-		path_ptrs[i] = paths[i];
 	}
 	if (db_proc_keys(req->ctx->db, req->tenant, in->service_instance_id, &existing, e) != 0)
 		goto out;
-	rc = svc_check_unique(procs, path_ptrs, in->n, &existing, e);
+	rc = svc_check_unique(procs, in->n, &existing, &rule, e);
 out:
-	db_proc_key_list_free(&existing);
+	db_key_list_free(&existing);
 	free(procs);
-	free(paths);
-	free(path_ptrs);
 	return rc;
 }
 

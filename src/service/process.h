@@ -43,15 +43,29 @@ int svc_process_list(const struct svc_req *req, int64_t biz_id,
     struct err *e) MUST_CHECK;
 
 /*
- * The uniqueness rule of §5 inside one service instance: bk_process_name,
- * and bk_func_name + bk_start_param_regex, compared after trimming (the
- * values already are). procs[i] is reported at paths[i] (its process_info
- * path); existing (may be NULL) are the processes already stored. The first
- * offending process in input order -> 1199014 naming both places. 0 when
- * unique, -1 with e set otherwise (or out of memory).
+ * Where the uniqueness rule applies and how its breaches are reported:
+ * §5 within a service instance (1199014 for both keys), §4 within a
+ * service template (1113019 for the name, 1113020 for func + regex).
  */
-int svc_check_unique(const struct proc_values *const *procs,
-    const char *const *paths, size_t n, const struct db_proc_key_list *existing,
+struct svc_unique_rule {
+	int name_code, func_code;
+	const char *scope;   /* "service instance" / "service template" */
+	const char *stored;  /* how a stored row is named: "existing process" */
+	/* Writes the path of the name (by_name) or func field of item i. */
+	void (*path)(char *buf, size_t n, size_t i, bool by_name, const void *arg);
+	const void *arg;
+};
+
+/*
+ * The uniqueness rule: bk_process_name, and bk_func_name +
+ * bk_start_param_regex (missing regex = ""), compared after trimming (the
+ * values already are), among procs[0..n) and the stored keys (may be NULL).
+ * The first offending item in input order is reported, its name before its
+ * func, naming both places. 0 when unique, -1 with e set otherwise (or out
+ * of memory). O(n log n).
+ */
+int svc_check_unique(const struct proc_values *const *procs, size_t n,
+    const struct db_key_list *stored, const struct svc_unique_rule *rule,
     struct err *e) MUST_CHECK;
 
 /* Largest batch of processes / instances one request may carry. */

@@ -208,12 +208,6 @@ check_attributes(const struct svc_ptmpl_batch *in, struct err *e)
 	return 0;
 }
 
-static const char *
-str_or_empty(const struct pval *p)
-{
-	return p->state == PV_SET && p->s != NULL ? p->s : "";
-}
-
 /* The path of attribute a of request item i. */
 static const char *
 spec_path(char *buf, size_t n, size_t i, size_t a)
@@ -222,56 +216,30 @@ spec_path(char *buf, size_t n, size_t i, size_t a)
 	return buf;
 }
 
-/*
- * api-contract.md §4: bk_process_name (1113019), then bk_func_name +
- * bk_start_param_regex (1113020), for each item in input order against the
- * stored templates and the earlier items. A batch holds at most 100 items,
- * so plain comparisons are cheap enough.
- */
-static int
-check_unique(const struct svc_ptmpl_batch *in,
-    const struct db_ptmpl_key_list *stored, struct err *e)
+static void
+template_path(char *buf, size_t n, size_t i, bool by_name, const void *arg)
 {
-	char path[128], other[128], q1[96], q2[96];
+	(void)arg;
+	spec_path(buf, n, i, by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME);
+}
 
-	for (size_t i = 0; i < in->items.n; i++) {
-		const struct proc_values *v = &in->items.items[i].v;
-		const char *name = str_or_empty(&v->attr[PAI_PROCESS_NAME]);
-		const char *func = str_or_empty(&v->attr[PAI_FUNC_NAME]);
-		const char *regex = str_or_empty(&v->attr[PAI_START_PARAM_REGEX]);
-		bool name_dup = false, func_dup = false;
+/* api-contract.md §4: names unique within the service template. */
+static int
+check_unique(const struct svc_ptmpl_batch *in, const struct db_key_list *stored,
+    struct err *e)
+{
+	static const struct svc_unique_rule rule = { ERR_PT_NAME_DUP, ERR_PT_FUNC_DUP,
+		"service template", "process template", template_path, NULL };
+	const struct proc_values **procs = calloc(in->items.n + 1, sizeof(*procs));
+	int rc;
 
-		other[0] = '\0';
-		for (size_t s = 0; !name_dup && s < stored->n; s++)
-			if ((name_dup = strcmp(stored->items[s].name, name) == 0))
-				snprintf(other, sizeof(other), "process template %" PRId64, stored->items[s].id);
-		for (size_t k = 0; !name_dup && k < i; k++)
-			if ((name_dup = strcmp(str_or_empty(&in->items.items[k].v.attr[PAI_PROCESS_NAME]), name) == 0))
-				spec_path(other, sizeof(other), k, PAI_PROCESS_NAME);
-		if (name_dup) {
-			err_set(e, ERR_PT_NAME_DUP, spec_path(path, sizeof(path), i, PAI_PROCESS_NAME),
-			    "%s is already used by %s; bk_process_name must be unique in a service template",
-			    err_quote(q1, sizeof(q1), name), other);
-			return -1;
-		}
-		for (size_t s = 0; !func_dup && s < stored->n; s++)
-			if ((func_dup = strcmp(stored->items[s].func, func) == 0 &&
-			    strcmp(stored->items[s].regex, regex) == 0))
-				snprintf(other, sizeof(other), "process template %" PRId64, stored->items[s].id);
-		for (size_t k = 0; !func_dup && k < i; k++) {
-			const struct proc_values *o = &in->items.items[k].v;
-			if ((func_dup = strcmp(str_or_empty(&o->attr[PAI_FUNC_NAME]), func) == 0 &&
-			    strcmp(str_or_empty(&o->attr[PAI_START_PARAM_REGEX]), regex) == 0))
-				spec_path(other, sizeof(other), k, PAI_FUNC_NAME);
-		}
-		if (func_dup) {
-			err_set(e, ERR_PT_FUNC_DUP, spec_path(path, sizeof(path), i, PAI_FUNC_NAME),
-			    "%s with bk_start_param_regex %s is already used by %s; bk_func_name + bk_start_param_regex must be unique in a service template",
-			    err_quote(q1, sizeof(q1), func), err_quote(q2, sizeof(q2), regex), other);
-			return -1;
-		}
-	}
-	return 0;
+	if (procs == NULL)
+		return oom(e);
+	for (size_t i = 0; i < in->items.n; i++)
+		procs[i] = &in->items.items[i].v;
+	rc = svc_check_unique(procs, in->items.n, stored, &rule, e);
+	free(procs);
+	return rc;
 }
 
 static int
@@ -306,7 +274,7 @@ svc_ptmpl_create(const struct svc_req *req, const struct svc_ptmpl_batch *in,
     struct id_list *out, struct err *e)
 {
 	struct db *db = req->ctx->db;
-	struct db_ptmpl_key_list stored = { 0 };
+	struct db_key_list stored = { 0 };
 	bool in_tx = false;
 	int rc = -1;
 
@@ -331,6 +299,6 @@ out:
 		db_rollback(db);
 	if (rc != 0)
 		id_list_free(out);
-	db_ptmpl_key_list_free(&stored);
+	db_key_list_free(&stored);
 	return rc;
 }
