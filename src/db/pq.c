@@ -212,3 +212,21 @@ pq_read_keys(const PGresult *r, struct db_key_list *out, struct err *e)
 	}
 	return 0;
 }
+
+int
+pq_read_value(const PGresult *r, int row, int col, enum pa_kind kind,
+    struct pval *p)
+{
+	if (PQgetisnull(r, row, col)) {
+		p->state = PV_NULL;
+		return 0;
+	}
+	p->state = PV_SET;
+	if (kind == PA_STR)
+		return (p->s = strdup(PQgetvalue(r, row, col))) ? 0 : -1;
+	if (kind == PA_INT)
+		p->i = pq_int(r, row, col);
+	else
+		p->b = pq_bool(r, row, col);
+	return 0;
+}

@@ -109,6 +109,11 @@ int pq_command(struct db *db, const struct pq_stmt *stmt, int n,
 int pq_read_keys(const PGresult *r, struct db_key_list *out, struct err *e)
     MUST_CHECK;
 
+/* Reads column col of row into p as a value of kind: NULL is PV_NULL,
+ * anything else PV_SET. -1 when out of memory. */
+int pq_read_value(const PGresult *r, int row, int col, enum pa_kind kind,
+    struct pval *p) MUST_CHECK;
+
 /* Parses a bigint / boolean column value ("t"/"f"). */
 int64_t pq_int(const PGresult *r, int row, int col);
 bool pq_bool(const PGresult *r, int row, int col);

@@ -223,25 +223,6 @@ db_proc_record_list_free(struct db_proc_record_list *l)
 	l->n = 0;
 }
 
-/* Reads column col into p as a stored value of the given kind. */
-static int
-read_value(const PGresult *r, int row, int col, enum pa_kind kind,
-    struct pval *p)
-{
-	if (PQgetisnull(r, row, col)) {
-		p->state = PV_NULL;
-		return 0;
-	}
-	p->state = PV_SET;
-	if (kind == PA_STR)
-		return (p->s = strdup(PQgetvalue(r, row, col))) ? 0 : -1;
-	if (kind == PA_INT)
-		p->i = pq_int(r, row, col);
-	else
-		p->b = pq_bool(r, row, col);
-	return 0;
-}
-
 static int
 read_process(const PGresult *r, int row, struct db_proc_record *rec)
 {
@@ -258,7 +239,7 @@ read_process(const PGresult *r, int row, struct db_proc_record *rec)
 	rec->v.attr[PAI_BIND_INFO].state = pq_bool(r, row, 8) ? PV_SET : PV_NULL;
 	for (size_t a = 0; a < PROC_ATTR_COUNT; a++)
 		if (proc_attrs[a].kind != PA_BIND &&
-		    read_value(r, row, col++, proc_attrs[a].kind, &rec->v.attr[a]) != 0)
+		    pq_read_value(r, row, col++, proc_attrs[a].kind, &rec->v.attr[a]) != 0)
 			return -1;
 	return 0;
 }
@@ -275,7 +256,7 @@ read_bind(const PGresult *r, int row, struct proc_values *v)
 	memset(&rows[v->nrows], 0, sizeof(rows[0]));
 	v->nrows++;
 	for (size_t k = 0; k < BIND_KEY_COUNT; k++)
-		if (read_value(r, row, col++, bind_keys[k].kind, &rows[v->nrows - 1].key[k]) != 0)
+		if (pq_read_value(r, row, col++, bind_keys[k].kind, &rows[v->nrows - 1].key[k]) != 0)
 			return -1;
 	return 0;
 }

@@ -355,25 +355,6 @@ db_ptmpl_list_free(struct db_ptmpl_list *l)
 	l->n = 0;
 }
 
-/* Reads column col into p: NULL is "not set" (PV_NULL). -1 on out of memory. */
-static int
-read_value(const PGresult *r, int row, int col, enum pa_kind kind,
-    struct pval *p)
-{
-	if (PQgetisnull(r, row, col)) {
-		p->state = PV_NULL;
-		return 0;
-	}
-	p->state = PV_SET;
-	if (kind == PA_STR)
-		return (p->s = strdup(PQgetvalue(r, row, col))) ? 0 : -1;
-	if (kind == PA_INT)
-		p->i = pq_int(r, row, col);
-	else
-		p->b = pq_bool(r, row, col);
-	return 0;
-}
-
 /* Sets flags[i] for each name of the comma list that names entry i. */
 static void
 read_locks(const char *list, bool *flags, size_t n, const char *(*name)(size_t))
@@ -407,7 +388,7 @@ read_template(const PGresult *r, int row, struct db_ptmpl *t)
 		if (proc_attrs[a].flags & PA_ALWAYS_LOCKED)
 			t->locked[a] = true;
 		if (proc_attrs[a].kind != PA_BIND &&
-		    read_value(r, row, col++, proc_attrs[a].kind, &t->v.attr[a]) != 0)
+		    pq_read_value(r, row, col++, proc_attrs[a].kind, &t->v.attr[a]) != 0)
 			return -1;
 	}
 	return 0;
@@ -434,7 +415,7 @@ read_bind(const PGresult *r, int row, struct db_ptmpl *t)
 	read_locks(PQgetvalue(r, row, LIST_FIXED + attr_cols + 1), locks[n],
 	    BIND_KEY_COUNT, bind_column);
 	for (size_t k = 0; k < BIND_KEY_COUNT; k++)
-		if (read_value(r, row, col++, bind_keys[k].kind, &rows[n].key[k]) != 0)
+		if (pq_read_value(r, row, col++, bind_keys[k].kind, &rows[n].key[k]) != 0)
 			return -1;
 	return 0;
 }
