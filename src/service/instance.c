@@ -127,12 +127,13 @@ check_module(struct si_work *w, struct err *e)
 	}
 	if (!is_template_module(w))
 		return 0;
-	if (svc_ptmpl_load(w->req, w->module.service_template_id, &w->tmpl, e) != 0)
+	/* A template of another business counts as missing (check 7). */
+	if (svc_ptmpl_load(w->req, w->module.biz_id, w->module.service_template_id, &w->tmpl, e) != 0)
 		return -1;
 	if (w->tmpl.n == 0) {
 		err_set(e, ERR_BAD_VALUE, "service_template_id",
-		    "service template %" PRId64 " of module %" PRId64 " has no process templates",
-		    w->module.service_template_id, in->module_id);
+		    "service template %" PRId64 " of module %" PRId64 " has no process templates in business %" PRId64,
+		    w->module.service_template_id, in->module_id, w->module.biz_id);
 		return -1;
 	}
 	return 0;

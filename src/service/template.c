@@ -77,11 +77,10 @@ load(const struct svc_req *req, int64_t biz_id, int64_t service_template_id,
 }
 
 int
-svc_ptmpl_load(const struct svc_req *req, int64_t service_template_id,
-    struct svc_ptmpl_list *out, struct err *e)
+svc_ptmpl_load(const struct svc_req *req, int64_t biz_id,
+    int64_t service_template_id, struct svc_ptmpl_list *out, struct err *e)
 {
-	/* Any business: the caller has checked the module's. */
-	return load(req, 0, service_template_id, out, e);
+	return load(req, biz_id, service_template_id, out, e);
 }
 
 int

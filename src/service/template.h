@@ -40,11 +40,13 @@ struct svc_ptmpl_list {
 void svc_ptmpl_list_free(struct svc_ptmpl_list *l);
 
 /*
- * The process templates of a service template in this tenant, ascending id,
- * read in the caller's transaction (or outside one). 0, or -1 with e set.
+ * The process templates of a service template in this tenant and business
+ * (biz_id 0: any), ascending id, read in the caller's transaction (or
+ * outside one). 0, or -1 with e set.
  */
-int svc_ptmpl_load(const struct svc_req *req, int64_t service_template_id,
-    struct svc_ptmpl_list *out, struct err *e) MUST_CHECK;
+int svc_ptmpl_load(const struct svc_req *req, int64_t biz_id,
+    int64_t service_template_id, struct svc_ptmpl_list *out, struct err *e)
+    MUST_CHECK;
 
 /* ---- create_service_template ---- */
 
