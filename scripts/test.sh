@@ -338,7 +338,7 @@ statements_for() {
 # 100-item batch of each create API. 1 result.
 round_trips() {
 	local auth='"bk_app_code":"esb_test","bk_app_secret":"xxx","bk_username":"admin"' i
-	local h1 h100 p1 p100 l out=$tmp/rt
+	local h1 h100 p1 p100 t1 t100 l out=$tmp/rt
 	if [ -z "$cluster_dir" ]; then say "round trips: skipped (external database)"; return 0; fi
 	psql -X -q "$db_url" -c "CREATE SCHEMA IF NOT EXISTS stats" \
 		-c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA stats" >/dev/null 2>&1 || {
@@ -378,11 +378,30 @@ round_trips() {
 	p100=$(statements_for /api/v3/create/proc/process_instance "$out/pi100")
 	printf '{%s,"bk_biz_id":9,"service_instance_id":%d}' "$auth" "$((i + 1))" >"$out/list"
 	l=$(statements_for /api/v3/findmany/proc/process_instance "$out/list")
-	if [ "$h1" = "$h100" ] && [ "$p1" = "$p100" ] && [ "$h1" -le 12 ] && [ "$p1" -le 12 ] && [ "$l" -eq 1 ]; then
-		say "round trips: create_service_instance $h1 statements for 1 or 100 instances, create_process_instance $p1 for 1 or 100, list $l"
+	pt_batch() { # N process templates with one bind row each, in service template $2
+		local n=$1 k
+		printf '{%s,"bk_biz_id":9,"service_template_id":%d,"processes":[' "$auth" "$2"
+		for k in $(seq 1 "$n"); do
+			printf '%s{"spec":{"bk_process_name":{"value":"t%d","as_default_value":true},"bk_func_name":{"value":"t%d","as_default_value":true},"bind_info":{"value":[{"row_id":1,"ip":{"value":"3","as_default_value":true},"port":{"value":"80","as_default_value":false}}]}}}' "$([ "$k" -gt 1 ] && echo ,)" "$k" "$k"
+		done
+		printf ']}'
+	}
+	printf '{%s,"bk_biz_id":9,"name":"rt-a","service_category_id":1}' "$auth" >"$out/st"
+	curl -sS --noproxy '*' -o "$out/st.out" -X POST "http://127.0.0.1:$server_port/api/v3/create/proc/service_template" --data-binary "@$out/st"
+	i=$(sed -n 's/.*"data":{"id":\([0-9]*\).*/\1/p' "$out/st.out")
+	pt_batch 1 "${i:-0}" >"$out/pt1"
+	printf '{%s,"bk_biz_id":9,"name":"rt-b","service_category_id":1}' "$auth" >"$out/st"
+	curl -sS --noproxy '*' -o "$out/st.out" -X POST "http://127.0.0.1:$server_port/api/v3/create/proc/service_template" --data-binary "@$out/st"
+	i=$(sed -n 's/.*"data":{"id":\([0-9]*\).*/\1/p' "$out/st.out")
+	pt_batch 100 "${i:-0}" >"$out/pt100"
+	t1=$(statements_for /api/v3/createmany/proc/proc_template "$out/pt1")
+	t100=$(statements_for /api/v3/createmany/proc/proc_template "$out/pt100")
+	if [ "$h1" = "$h100" ] && [ "$p1" = "$p100" ] && [ "$t1" = "$t100" ] && [ "$h1" -le 12 ] &&
+		[ "$p1" -le 12 ] && [ "$t1" -le 12 ] && [ "$l" -eq 1 ]; then
+		say "round trips: create_service_instance $h1 statements for 1 or 100 instances, create_process_instance $p1 for 1 or 100, batch_create_proc_template $t1 for 1 or 100, list $l"
 		ok
 	else
-		say "round trips: create_service_instance 1:$h1 100:$h100, create_process_instance 1:$p1 100:$p100, list:$l (want equal, <= 12, list 1)"
+		say "round trips: create_service_instance 1:$h1 100:$h100, create_process_instance 1:$p1 100:$p100, batch_create_proc_template 1:$t1 100:$t100, list:$l (want equal, <= 12, list 1)"
 		bad
 	fi
 }
