@@ -8,6 +8,7 @@
 #include "db/db.h"
 #include "db/instance.h"
 #include "db/process.h"
+#include "service/merge.h"
 #include "service/process.h"
 #include "service/template.h"
 
@@ -258,69 +259,6 @@ find_template(const struct svc_ptmpl_list *l, int64_t id)
 	return NULL;
 }
 
-/* The first bind row of override whose template_row_id is row_id. */
-static const struct bind_row *
-find_row(const struct proc_values *override, int64_t row_id)
-{
-	for (size_t r = 0; r < override->nrows; r++) {
-		const struct pval *id = &override->rows[r].key[BKI_TEMPLATE_ROW_ID];
-		if (id->state == PV_SET && id->i == row_id)
-			return &override->rows[r];
-	}
-	return NULL;
-}
-
-/* The index of the template bind row with row_id id, or -1. */
-static long
-template_row(const struct svc_ptmpl *t, int64_t id)
-{
-	for (size_t r = 0; r < t->v.nrows; r++)
-		if (t->v.rows[r].key[BKI_TEMPLATE_ROW_ID].i == id)
-			return (long)r;
-	return -1;
-}
-
-/*
- * Row 11 for one override entry of a template module: only what the entry
- * may change counts: unlocked attributes, and the unlocked keys of bind rows
- * that match a template row (the others are dropped unchecked). Rows are
- * taken in input order (api-contract.md §10: the first bind row wins). A row
- * whose match cannot be told (not an object, a bad template_row_id / row_id,
- * an unknown key) is an error whether or not it would have matched.
- */
-static const struct err *
-override_error(const struct svc_ptmpl *t, const struct proc_values *o)
-{
-	bool skip[PROC_ATTR_COUNT];
-	const struct err *bad;
-
-	memcpy(skip, t->locked, sizeof(skip));
-	skip[PAI_BIND_INFO] = true;
-	if ((bad = proc_values_first_error(o, skip, NULL)) != NULL)
-		return bad;
-	if (o->attr[PAI_BIND_INFO].state == PV_BAD)
-		return o->attr[PAI_BIND_INFO].bad;
-	for (size_t r = 0; r < o->nrows; r++) {
-		const struct bind_row *in = &o->rows[r];
-		const struct pval *id = &in->key[BKI_TEMPLATE_ROW_ID];
-		long tr;
-
-		if (in->bad != NULL)
-			return in->bad;
-		if (id->state == PV_BAD)
-			return id->bad;
-		/* Unmatched rows, and repeats of a row id (the first one is
-		 * merged), are dropped. */
-		if (id->state != PV_SET || (tr = template_row(t, id->i)) < 0 ||
-		    find_row(o, id->i) != in)
-			continue;
-		for (size_t k = 0; k < BIND_KEY_COUNT; k++)
-			if (!t->row_locked[tr][k] && in->key[k].state == PV_BAD)
-				return in->key[k].bad;
-	}
-	return NULL;
-}
-
 /* Row 11 across the batch: names, then each process, in input order. */
 static int
 check_attributes(const struct si_work *w, struct err *e)
@@ -339,131 +277,13 @@ check_attributes(const struct si_work *w, struct err *e)
 			} else if (sp->template_id != 0) {
 				/* Entries naming a foreign template fail at row 13. */
 				const struct svc_ptmpl *t = find_template(&w->tmpl, sp->template_id);
-				bad = t ? override_error(t, &sp->v) : NULL;
+				bad = t ? merge_override_error(t, &sp->v) : NULL;
 			}
 			if (bad != NULL) {
 				err_copy(e, bad);
 				return -1;
 			}
 		}
-	}
-	return 0;
-}
-
-/* IP codes of a template bind row (api-contract.md §4), resolved for host. */
-static int
-resolve_ip(const char *code, const struct db_host *h, char *out, size_t n)
-{
-	const char *src = NULL;
-	size_t len;
-
-	switch (code[0] != '\0' && code[1] == '\0' ? code[0] : 0) {
-	case '1': src = "127.0.0.1"; break;
-	case '2': src = "0.0.0.0"; break;
-	case '3': src = h->innerip; break;
-	case '4': src = h->outerip; break;
-	case '5': src = "::1"; break;
-	case '6': src = "::"; break;
-	case '7': src = h->innerip_v6; break;
-	case '8': src = h->outerip_v6; break;
-	default: src = code; break; /* "" or a literal address: as is */
-	}
-	/* Multi-IP hosts: the first entry of the comma list. */
-	len = strcspn(src, ",");
-	if (len >= n)
-		return -1;
-	memcpy(out, src, len);
-	out[len] = '\0';
-	return len == 0 && code[0] != '\0' ? -1 : 0;
-}
-
-static int
-set_string(struct pval *p, const char *s)
-{
-	char *copy = strdup(s);
-
-	if (copy == NULL)
-		return -1;
-	free(p->s);
-	p->s = copy;
-	p->state = PV_SET;
-	return 0;
-}
-
-/*
- * An override value the merge takes: a valid value, or an explicit null,
- * which unsets the field as it would on create (api-contract.md §5, §10:
- * an override is partial, and only what it gives counts).
- */
-static bool
-given(const struct pval *p)
-{
-	return p->state == PV_SET || p->state == PV_NULL;
-}
-
-/*
- * Copies o's unlocked, given values of template row r into the row.
- * *ip_given tells whether the row's ip now comes from o (an address, not
- * a code to resolve).
- */
-static int
-override_row(const struct svc_ptmpl *t, size_t r, const struct bind_row *o,
-    struct bind_row *dst, bool *ip_given)
-{
-	for (size_t k = 0; k < BIND_KEY_COUNT; k++) {
-		if (k == BKI_TEMPLATE_ROW_ID || t->row_locked[r][k] || !given(&o->key[k]))
-			continue;
-		pval_clear(&dst->key[k]);
-		if (pval_copy(&dst->key[k], &o->key[k]) != 0)
-			return -1;
-		if (k == BKI_IP)
-			*ip_given = true;
-	}
-	return 0;
-}
-
-/*
- * One template process for one host: the template's values, then the
- * unlocked fields of the matching override (if any), then the IP codes
- * still taken from the template resolved for the host. Resolving last means
- * an instance that overrides an unlocked ip does not fail for an address
- * code its host cannot serve.
- */
-static int
-instantiate(const struct svc_ptmpl *t, const struct db_host *host,
-    const struct proc_values *o, size_t inst, struct proc_values *out,
-    struct err *e)
-{
-	char ip[256], path[64];
-
-	if (proc_values_copy(out, &t->v) != 0)
-		return oom(e);
-	for (size_t a = 0; o != NULL && a < PROC_ATTR_COUNT; a++) {
-		if (a == PAI_BIND_INFO || t->locked[a] || !given(&o->attr[a]))
-			continue;
-		pval_clear(&out->attr[a]);
-		if (pval_copy(&out->attr[a], &o->attr[a]) != 0)
-			return oom(e);
-	}
-	for (size_t r = 0; r < out->nrows; r++) {
-		const struct bind_row *in = o ? find_row(o, out->rows[r].key[BKI_TEMPLATE_ROW_ID].i) : NULL;
-		struct pval *p = &out->rows[r].key[BKI_IP];
-		bool ip_given = false;
-
-		if (in != NULL && override_row(t, r, in, &out->rows[r], &ip_given) != 0)
-			return oom(e);
-		if (ip_given || p->state != PV_SET)
-			continue;
-		if (resolve_ip(p->s, host, ip, sizeof(ip)) != 0) {
-			snprintf(path, sizeof(path), "instances[%zu].bk_host_id", inst);
-			err_set(e, ERR_BAD_VALUE, path,
-			    "host %" PRId64 " has no address for ip code \"%s\" of bind_info row %" PRId64
-			    " (row_id) of process template %" PRId64, host->id, p->s,
-			    out->rows[r].key[BKI_TEMPLATE_ROW_ID].i, t->id);
-			return -1;
-		}
-		if (set_string(p, ip) != 0)
-			return oom(e);
 	}
 	return 0;
 }
@@ -483,17 +303,20 @@ plan_template(const struct si_work *w, size_t i, struct si_plan *plan,
     struct err *e)
 {
 	const struct svc_si_in *in = &w->in->items[i];
+	char host_path[64];
 
 	plan->owned = true;
 	plan->procs = calloc(w->tmpl.n, sizeof(*plan->procs));
 	plan->template_ids = calloc(w->tmpl.n, sizeof(*plan->template_ids));
 	if (plan->procs == NULL || plan->template_ids == NULL)
 		return oom(e);
+	snprintf(host_path, sizeof(host_path), "instances[%zu].bk_host_id", i);
 	for (size_t t = 0; t < w->tmpl.n; t++) {
 		const struct svc_ptmpl *pt = &w->tmpl.items[t];
 		plan->n = t + 1; /* what plan owns so far, for work_free */
 		plan->template_ids[t] = pt->id;
-		if (instantiate(pt, plan->host, override_for(in, pt->id), i, &plan->procs[t], e) != 0)
+		if (merge_instantiate(pt, plan->host, override_for(in, pt->id),
+		    host_path, &plan->procs[t], e) != 0)
 			return -1;
 	}
 	return 0;
@@ -505,13 +328,8 @@ plan_plain(const struct svc_si_in *in, struct si_plan *plan, struct err *e)
 	/* Without a template the decoded values are final: borrow them. */
 	plan->owned = false;
 	plan->n = in->nprocs;
-	plan->procs = calloc(in->nprocs + 1, sizeof(*plan->procs));
 	plan->template_ids = calloc(in->nprocs + 1, sizeof(*plan->template_ids));
-	if (plan->procs == NULL || plan->template_ids == NULL)
-		return oom(e);
-	free(plan->procs);
-	plan->procs = NULL;
-	return 0;
+	return plan->template_ids ? 0 : oom(e);
 }
 
 /* The merge step: what each instance gets, before rows 12-13. */

@@ -1,0 +1,34 @@
+/*
+ * merge: the template half of create_service_instance (api-contract.md §6
+ * behaviour, §10 Templates): what one host's process gets from one process
+ * template plus the request's override entry. Pure: no database, no JSON.
+ */
+#ifndef PROCSVC_SVC_MERGE_H
+#define PROCSVC_SVC_MERGE_H
+
+#include "common/err.h"
+#include "common/proc_attr.h"
+#include "db/instance.h"
+#include "service/template.h"
+
+/*
+ * Check 11 for one override entry o of template t: the first error among
+ * what o may change (unlocked attributes; unlocked keys of bind rows that
+ * match a template row; rows whose match cannot be told), or NULL. Locked
+ * fields are ignored whatever they hold. Borrowed; valid while o lives.
+ */
+const struct err *merge_override_error(const struct svc_ptmpl *t,
+    const struct proc_values *o);
+
+/*
+ * Builds into out (zeroed) the process host gets from template t: the
+ * template's values, then o's unlocked fields (o may be NULL), then the IP
+ * codes "1".."8" still taken from the template resolved for host (first
+ * entry of a comma list). A code the host has no address for -> 1199006 at
+ * host_path. 0, or -1 with e set; out is then for proc_values_clear.
+ */
+int merge_instantiate(const struct svc_ptmpl *t, const struct db_host *host,
+    const struct proc_values *o, const char *host_path,
+    struct proc_values *out, struct err *e) MUST_CHECK;
+
+#endif
