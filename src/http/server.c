@@ -265,7 +265,9 @@ http_start(const struct http_config *cfg, struct err *e)
 		"num_threads", threads,
 		"request_timeout_ms", timeout,
 		"enable_keep_alive", "yes",
-		"keep_alive_timeout_ms", "60000",
+		/* CivetWeb parks a worker on an idle keep-alive connection: a
+		 * short wait keeps idle clients from starving new ones. */
+		"keep_alive_timeout_ms", "1000",
 		"tcp_nodelay", "1",
 		/* api-contract.md §10: 1024 connections queue rather than reset. */
 		"listen_backlog", "1024",
