@@ -290,12 +290,13 @@ check_sanitizers() {
 	fi
 }
 
-# One POST with the test credentials; prints "HTTP-status envelope-code".
+# One POST with the test credentials and the fields in $2 (default: a list
+# request); prints "HTTP-status envelope-code".
 api_status() {
-	local body
+	local body fields=${2:-'"bk_biz_id":1,"service_instance_id":1'}
 	body=$(curl -sS --noproxy '*' --max-time 15 -o - -w '\n%{http_code}' -X POST \
 		"http://127.0.0.1:$server_port$1" \
-		-d '{"bk_app_code":"esb_test","bk_app_secret":"xxx","bk_username":"admin","bk_biz_id":1,"service_instance_id":1}')
+		-d "{\"bk_app_code\":\"esb_test\",\"bk_app_secret\":\"xxx\",\"bk_username\":\"admin\",$fields}")
 	printf '%s %s\n' "${body##*$'\n'}" "$(sed -n 's/.*"code":\([0-9]*\).*/\1/p' <<<"${body%$'\n'*}")"
 }
 
@@ -309,9 +310,12 @@ database_outage() {
 	got="$(api_status "$list") $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$server_port/readyz") $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$server_port/healthz")"
 	pg_cluster_start "$cluster_dir" "$db_port" >/dev/null || { bad; return 1; }
 	for i in 1 2 3 4 5 6 7 8; do
-		# Each worker finds its broken connection on its next request.
+		# Each worker finds its broken connection on its next request,
+		# whatever API it serves: reads, autocommit writes, transactions.
 		got="$got|$(api_status "$list")"
-		: "$i"
+		got="$got|$(api_status /api/v3/procsvc/upsert_hosts "\"hosts\":[{\"bk_host_id\":$((700 + i))}]")"
+		got="$got|$(api_status /api/v3/create/proc/service_template "\"bk_biz_id\":1,\"name\":\"outage-$i\"")"
+		got="$got|$(api_status /api/v3/findmany/proc/proc_template "\"bk_biz_id\":1,\"service_template_id\":1")"
 	done
 	# Every answer after the restart must succeed: a stale connection is
 	# replaced on the request that finds it, not failed back to the client.

@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,8 @@ api_path(char *buf, size_t n, const char *base, const char *key)
 static int
 check_tree(json_t *v, struct jpath *p, int depth, struct err *e)
 {
-	if (depth > MAX_DEPTH) {
+	/* Levels are containers: the root object is level 1, a scalar adds none. */
+	if ((json_is_object(v) || json_is_array(v)) && depth > MAX_DEPTH) {
 		err_set(e, ERR_BAD_JSON, jpath_str(p), "nesting deeper than %d levels", MAX_DEPTH);
 		return -1;
 	}
@@ -79,39 +81,67 @@ int_overflows(const char *s, size_t n)
 	return memcmp(s, lim, n) > 0;
 }
 
+/* true when the number token s[0..n) is one Jansson cannot hold: an
+ * integer beyond 64 bits, or a real beyond double's range. */
+static bool
+number_unrepresentable(const char *s, size_t n)
+{
+	char buf[512];
+
+	if (strcspn(s, ".eE") >= n)
+		return int_overflows(s, n);
+	if (n >= sizeof(buf))
+		return true;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return isinf(strtod(buf, NULL));
+}
+
 /*
- * Jansson refuses integers beyond 64 bits as invalid JSON, but the contract
- * (§10) calls them "not an integer": a wrong type at their own path. This
- * copy of the body replaces each such integer with 0.5, a number that is
- * not an integer either, so the decoders name the field. Strings are copied
- * untouched. Caller frees; NULL when out of memory.
+ * Jansson refuses, as invalid JSON, three things the contract (§10) wants
+ * reported at their own path: integers beyond 64 bits and reals beyond
+ * double ("not an integer": a wrong type), and a raw U+0000 byte inside a
+ * string (1199000 with the path). This copy of the body replaces each such
+ * number with 0.5 (a number, not an integer) and each raw NUL with the
+ * escape \u0000, which check_tree then reports with its path. Everything
+ * else is copied untouched. Caller frees; NULL when out of memory.
  */
 static char *
-tame_big_integers(const char *body, size_t len, size_t *outlen)
+rewrite_for_paths(const char *body, size_t len, size_t *outlen)
 {
-	char *out = malloc(len + 1), *w = out;
+	char *out = malloc(len * 6 + 1), *w = out; /* a NUL grows to 6 bytes */
 	size_t i = 0;
 
 	if (out == NULL)
 		return NULL;
 	while (i < len) {
-		size_t j = i;
+		size_t j = i + 1;
 		if (body[i] == '"') {
-			for (j++; j < len && body[j] != '"'; j++)
-				j += body[j] == '\\';
-			j = j < len ? j + 1 : len;
-		} else if (body[i] == '-' || (body[i] >= '0' && body[i] <= '9')) {
-			bool integer = true;
-			for (j++; j < len && strchr("0123456789.eE+-", body[j]) != NULL; j++)
-				integer &= strchr(".eE", body[j]) == NULL;
-			if (integer && int_overflows(body + i, j - i)) {
+			*w++ = '"';
+			for (; j < len && body[j] != '"'; j++) {
+				if (body[j] == '\0') {
+					memcpy(w, "\\u0000", 6);
+					w += 6;
+					continue;
+				}
+				if (body[j] == '\\' && j + 1 < len)
+					*w++ = body[j++];
+				*w++ = body[j];
+			}
+			if (j < len)
+				*w++ = body[j++];
+			i = j;
+			continue;
+		}
+		if (body[i] == '-' || (body[i] >= '0' && body[i] <= '9')) {
+			while (j < len && strchr("0123456789.eE+-", body[j]) != NULL)
+				j++;
+			if (number_unrepresentable(body + i, j - i)) {
 				memcpy(w, "0.5", 3);
 				w += 3;
 				i = j;
 				continue;
 			}
-		} else {
-			j++;
 		}
 		memcpy(w, body + i, j - i);
 		w += j - i;
@@ -119,6 +149,15 @@ tame_big_integers(const char *body, size_t len, size_t *outlen)
 	}
 	*outlen = (size_t)(w - out);
 	return out;
+}
+
+/* The parse errors rewrite_for_paths can turn into a path-named error. */
+static bool
+rewritable(const json_error_t *jerr)
+{
+	return strstr(jerr->text, "too big") != NULL ||
+	    strstr(jerr->text, "real number overflow") != NULL ||
+	    strstr(jerr->text, "control character 0x0") != NULL;
 }
 
 int
@@ -129,12 +168,14 @@ api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
 	json_t *root;
 
 	root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
-	if (root == NULL && strstr(jerr.text, "too big") != NULL) {
-		size_t tamed_len;
-		char *tamed = tame_big_integers(body, len, &tamed_len);
-		if (tamed != NULL)
-			root = json_loadb(tamed, tamed_len, JSON_ALLOW_NUL, &jerr);
-		free(tamed);
+	if (root == NULL && rewritable(&jerr)) {
+		json_error_t again;
+		size_t n;
+		char *copy = rewrite_for_paths(body, len, &n);
+		/* On a second failure the first error is the honest one. */
+		if (copy != NULL)
+			root = json_loadb(copy, n, JSON_ALLOW_NUL, &again);
+		free(copy);
 	}
 	if (root == NULL) {
 		err_set(e, ERR_BAD_JSON, NULL,

@@ -25,7 +25,7 @@ type_name(const json_t *j)
 	case JSON_ARRAY: return "an array";
 	case JSON_STRING: return "a string";
 	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number with a fraction or exponent";
+	case JSON_REAL: return "a number that is not a 64-bit integer";
 	case JSON_TRUE:
 	case JSON_FALSE: return "a boolean";
 	default: return "null";

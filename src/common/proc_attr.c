@@ -348,8 +348,9 @@ port_syntax_ok(const char *s, char *why, size_t whylen)
 	qsort(ranges, n, sizeof(ranges[0]), range_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (ranges[i].lo <= ranges[i - 1].hi) {
-			snprintf(why, whylen, "%s: the ranges overlap; %s",
-			    err_quote(q, sizeof(q), s), PORT_WHY);
+			snprintf(why, whylen, "%s has overlapping ports; use a port (1-65535), "
+			    "a range \"8000-8010\", or a comma list of those without overlaps",
+			    err_quote(q, sizeof(q), s));
 			return false;
 		}
 	return true;

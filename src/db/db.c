@@ -1,5 +1,6 @@
 #include "db/db.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@ struct db {
 	/* Statements prepared on conn; reset whenever conn is replaced. */
 	const struct pq_stmt *prepared[MAX_PREPARED];
 	size_t nprepared;
+	/* Inside BEGIN .. COMMIT/ROLLBACK: a lost connection must then fail
+	 * the request, never be replaced (the transaction's work is gone). */
+	bool in_tx;
 };
 
 struct db *
@@ -37,6 +41,7 @@ db_disconnect(struct db *db)
 	PQfinish(db->conn);
 	db->conn = NULL;
 	db->nprepared = 0;
+	db->in_tx = false;
 }
 
 void
@@ -84,10 +89,26 @@ db_connect(struct db *db, struct err *e)
 	return 0;
 }
 
+/*
+ * An idle connection has nothing to read. Anything there is the server
+ * telling us it is going away (restart, admin shutdown, idle timeout: a
+ * FATAL message, then EOF), or at best a stray notice. Either way the
+ * connection is not trusted with the next statement and is replaced.
+ * Costs one poll(2) per statement outside a transaction.
+ */
+static bool
+idle_conn_alive(PGconn *conn)
+{
+	struct pollfd p = { .fd = PQsocket(conn), .events = POLLIN };
+
+	return p.fd >= 0 && poll(&p, 1, 0) == 0;
+}
+
 int
 db_ready(struct db *db, struct err *e)
 {
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
+	    !idle_conn_alive(db->conn))
 		return db_connect(db, e);
 	switch (PQtransactionStatus(db->conn)) {
 	case PQTRANS_IDLE:
@@ -118,14 +139,16 @@ db_simple(struct db *db, const char *sql, struct err *e)
 int
 db_begin(struct db *db, struct err *e)
 {
-	if (db_ready(db, e) != 0)
+	if (db_ready(db, e) != 0 || db_simple(db, "BEGIN", e) != 0)
 		return -1;
-	return db_simple(db, "BEGIN", e);
+	db->in_tx = true;
+	return 0;
 }
 
 int
 db_commit(struct db *db, struct err *e)
 {
+	db->in_tx = false; /* over either way: committed, or rolled back */
 	return db_simple(db, "COMMIT", e);
 }
 
@@ -134,6 +157,7 @@ db_rollback(struct db *db)
 {
 	PGresult *r;
 
+	db->in_tx = false;
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
 		return;
 	r = PQexec(db->conn, "ROLLBACK");
@@ -193,31 +217,39 @@ result_ok(const PGresult *r)
  * already gone. Writes are never retried: they may have been applied.
  */
 static bool
-retryable(struct db *db, bool was_idle, const char *sql)
+retryable(struct db *db, const char *sql)
 {
-	return was_idle && PQstatus(db->conn) == CONNECTION_BAD &&
+	return !db->in_tx && PQstatus(db->conn) == CONNECTION_BAD &&
 	    (strncmp(sql, "SELECT", 6) == 0 || strcmp(sql, "BEGIN") == 0);
 }
 
-static bool
-was_idle(struct db *db)
+/*
+ * Outside a transaction every statement may start on a fresh connection:
+ * replace one that is missing, broken or was closed by the server while
+ * idle. Inside one, a broken connection is left for the statement to fail.
+ */
+static int
+ensure_conn(struct db *db, struct err *e)
 {
-	return PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	if (db->in_tx)
+		return 0;
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    idle_conn_alive(db->conn))
+		return 0;
+	return db_connect(db, e);
 }
 
 PGresult *
 pq_exec_plain(struct db *db, const char *sql, struct err *e)
 {
 	PGresult *r;
-	bool idle;
 
-	if (db->conn == NULL && db_ready(db, e) != 0)
+	if (ensure_conn(db, e) != 0)
 		return NULL;
-	idle = was_idle(db);
 	r = PQexec(db->conn, sql);
 	if (r != NULL && result_ok(r))
 		return r;
-	if (retryable(db, idle, sql)) {
+	if (retryable(db, sql)) {
 		PQclear(r);
 		if (db_connect(db, e) != 0)
 			return NULL;
@@ -271,15 +303,13 @@ pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e)
 {
 	PGresult *r;
-	bool idle;
 
-	if (db->conn == NULL && db_ready(db, e) != 0)
+	if (ensure_conn(db, e) != 0)
 		return NULL;
-	idle = was_idle(db);
 	r = exec_stmt(db, stmt, n, params, e);
 	if (r != NULL && result_ok(r))
 		return r;
-	if (retryable(db, idle, stmt->sql)) {
+	if (retryable(db, stmt->sql)) {
 		PQclear(r);
 		memset(e, 0, sizeof(*e)); /* a failed PQprepare may have set it */
 		if (db_connect(db, e) != 0)

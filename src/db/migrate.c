@@ -183,13 +183,13 @@ set_version(struct db *db, int64_t version, bool dirty, bool in_tx,
 	PGresult *r = NULL;
 
 	snprintf(v, sizeof(v), "%" PRId64, version);
-	if (!in_tx && exec_plain(db, "BEGIN", e) != 0)
+	if (!in_tx && db_begin(db, e) != 0)
 		return -1;
 	PQclear(pq_exec(db, &clear_version_stmt, 0, NULL, e));
 	if (!err_isset(e))
 		r = pq_exec(db, &insert_version_stmt, 2, params, e);
 	PQclear(r);
-	if (r != NULL && !in_tx && exec_plain(db, "COMMIT", e) != 0)
+	if (r != NULL && !in_tx && db_commit(db, e) != 0)
 		return -1;
 	if (r == NULL && !in_tx)
 		db_rollback(db);
@@ -237,10 +237,10 @@ run_step(struct db *db, const char *path, int64_t mark, int64_t to,
 
 	if (sql == NULL)
 		return -1;
-	if (set_version(db, mark, true, false, e) != 0 || exec_plain(db, "BEGIN", e) != 0)
+	if (set_version(db, mark, true, false, e) != 0 || db_begin(db, e) != 0)
 		goto out;
 	if (exec_plain(db, sql, e) != 0 || set_version(db, to, false, true, e) != 0 ||
-	    exec_plain(db, "COMMIT", e) != 0) {
+	    db_commit(db, e) != 0) {
 		db_rollback(db);
 		goto out;
 	}

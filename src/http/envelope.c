@@ -24,10 +24,24 @@ void
 http_request_id(const struct mg_connection *c, char *out)
 {
 	const char *given = mg_get_header(c, "X-Request-Id");
+	char trimmed[REQUEST_ID_MAX + 1];
 	unsigned char raw[16];
+	size_t n;
 
+	/* Optional whitespace around a header value is not part of it (RFC 9110). */
+	if (given != NULL) {
+		given += strspn(given, " \t");
+		n = strlen(given);
+		while (n > 0 && (given[n - 1] == ' ' || given[n - 1] == '\t'))
+			n--;
+		if (n <= REQUEST_ID_MAX) {
+			memcpy(trimmed, given, n);
+			trimmed[n] = '\0';
+		}
+		given = n <= REQUEST_ID_MAX ? trimmed : NULL;
+	}
 	if (request_id_ok(given)) {
-		snprintf(out, REQUEST_ID_MAX + 1, "%s", given);
+		memcpy(out, given, strlen(given) + 1);
 		return;
 	}
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
@@ -55,7 +69,9 @@ http_send_text(struct mg_connection *c, int status, const char *request_id,
 		/* The unread body would otherwise be parsed as the next request. */
 		mg_response_header_add(c, "Connection", "close", -1);
 	mg_response_header_send(c);
-	mg_write(c, text, len);
+	/* A response to HEAD has the headers of the GET answer and no body. */
+	if (strcmp(mg_get_request_info(c)->request_method, "HEAD") != 0)
+		mg_write(c, text, len);
 	return status;
 }
 

@@ -53,14 +53,24 @@ now_seconds(void)
 
 /*
  * Reads the whole body (Content-Length or chunked) into *out (caller frees).
- * 0 ok; 1 over max (413); -1 the client sent less than it promised.
+ * 0 ok; 1 over max (413); -1 the client sent less than it promised, or took
+ * longer than timeout_ms (api-contract.md §10: 10 s for a whole request).
+ *
+ * mg_read(n) returns only once n bytes arrived or the client went quiet for
+ * CivetWeb's request_timeout_ms, so a large n lets a client that trickles a
+ * byte at a time hold a worker for ever. Reads therefore start at 16 bytes
+ * and double while they complete at once, which costs a fast client only a
+ * handful of extra calls; the deadline is checked between reads, and a
+ * short read of a Content-Length body means the client fell silent.
  */
 static int
-read_body(struct mg_connection *c, size_t max, char **out, size_t *len)
+read_body(struct mg_connection *c, size_t max, long timeout_ms, char **out,
+    size_t *len)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	long long want = ri->content_length;
-	size_t cap = want >= 0 ? (size_t)want + 1 : 65536, n = 0;
+	size_t cap = want >= 0 ? (size_t)want + 1 : 65536, n = 0, chunk = 16;
+	double deadline = now_seconds() + (double)timeout_ms / 1000.0;
 	char *buf;
 
 	*out = NULL;
@@ -70,32 +80,36 @@ read_body(struct mg_connection *c, size_t max, char **out, size_t *len)
 	buf = malloc(cap);
 	if (buf == NULL)
 		return -1;
-	for (;;) {
+	while (want < 0 || (long long)n < want) {
+		size_t ask;
+		double t0 = now_seconds();
 		int r;
-		if (n == cap - 1) {
+		if (n == cap - 1) { /* chunked: grow, up to max + 1 bytes */
 			char *bigger;
-			if (want >= 0)
+			if (n > max)
 				break;
-			if (n > max) {
-				free(buf);
-				return 1;
-			}
 			bigger = realloc(buf, cap * 2);
-			if (bigger == NULL) {
-				free(buf);
-				return -1;
-			}
+			if (bigger == NULL)
+				break;
 			buf = bigger;
 			cap *= 2;
 		}
-		r = mg_read(c, buf + n, cap - 1 - n);
+		ask = cap - 1 - n < chunk ? cap - 1 - n : chunk;
+		r = mg_read(c, buf + n, ask);
 		if (r <= 0)
 			break;
 		n += (size_t)r;
+		if ((want >= 0 && (size_t)r < ask) || now_seconds() > deadline)
+			break;
+		chunk = now_seconds() - t0 < 0.05 ? (chunk < (1u << 20) ? chunk * 2 : chunk) : 16;
 	}
-	if ((want >= 0 && (long long)n != want) || n > max) {
+	if (n > max) {
 		free(buf);
-		return n > max ? 1 : -1;
+		return 1;
+	}
+	if (want >= 0 && (long long)n != want) {
+		free(buf);
+		return -1;
 	}
 	buf[n] = '\0';
 	*out = buf;
@@ -219,7 +233,7 @@ handle(struct mg_connection *c, void *cbdata)
 		    "method %s not allowed, use POST", ri->request_method);
 		goto out;
 	}
-	rc = read_body(c, s->cfg->max_body, &body, &body_len);
+	rc = read_body(c, s->cfg->max_body, s->cfg->request_timeout_ms, &body, &body_len);
 	if (rc != 0) {
 		status = rc > 0 ?
 		    send_error(c, rid, 413, ERR_TOO_MANY, &code,
@@ -254,6 +268,27 @@ out:
 	return status;
 }
 
+/*
+ * CivetWeb answers some requests itself before any handler runs: a
+ * malformed request line or Content-Length (400, 411), an unknown HTTP
+ * version (505), headers that never complete. Those answers get the
+ * envelope too (api-contract.md §2), with the nearest contract code.
+ */
+static int
+on_http_error(struct mg_connection *c, int status, const char *msg)
+{
+	struct err e = { 0 };
+	char rid[REQUEST_ID_MAX + 1];
+	int code = status == 413 ? ERR_TOO_MANY : status == 404 ? ERR_NOT_FOUND :
+	    status == 405 ? ERR_BAD_VALUE : status >= 500 && status != 505 ? ERR_DB :
+	    ERR_BAD_JSON;
+
+	http_request_id(c, rid);
+	err_set_http(&e, status, code, NULL, "malformed HTTP request: %.200s", msg ? msg : "");
+	http_send_envelope(c, rid, &e, NULL);
+	return 0;
+}
+
 struct http_server *
 http_start(const struct http_config *cfg, struct err *e)
 {
@@ -269,6 +304,9 @@ http_start(const struct http_config *cfg, struct err *e)
 		 * short wait keeps idle clients from starving new ones. */
 		"keep_alive_timeout_ms", "1000",
 		"tcp_nodelay", "1",
+		/* Route on the path as sent: no API path needs %-escapes, and a
+		 * decoded %00 would cut "/api/...%00" down to a known API. */
+		"decode_url", "no",
 		/* api-contract.md §10: 1024 connections queue rather than reset. */
 		"listen_backlog", "1024",
 		"connection_queue", "1024",
@@ -285,6 +323,7 @@ http_start(const struct http_config *cfg, struct err *e)
 	memset(&cb, 0, sizeof(cb));
 	cb.init_thread = init_thread;
 	cb.exit_thread = exit_thread;
+	cb.http_error = on_http_error;
 	mg_init_library(0);
 	s->mg = mg_start(&cb, s, options);
 	if (s->mg == NULL) {

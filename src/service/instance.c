@@ -259,6 +259,16 @@ find_template(const struct svc_ptmpl_list *l, int64_t id)
 	return NULL;
 }
 
+/* The first processes[] entry of in for template id, or NULL. */
+static const struct proc_values *
+override_for(const struct svc_si_in *in, int64_t template_id)
+{
+	for (size_t p = 0; p < in->nprocs; p++)
+		if (in->procs[p].template_id == template_id)
+			return &in->procs[p].v;
+	return NULL;
+}
+
 /* Row 11 across the batch: names, then each process, in input order. */
 static int
 check_attributes(const struct si_work *w, struct err *e)
@@ -274,8 +284,10 @@ check_attributes(const struct si_work *w, struct err *e)
 			const struct err *bad = NULL;
 			if (!is_template_module(w)) {
 				bad = proc_values_first_error(&sp->v, NULL, NULL);
-			} else if (sp->template_id != 0) {
-				/* Entries naming a foreign template fail at row 13. */
+			} else if (sp->template_id != 0 &&
+			    override_for(in, sp->template_id) == &sp->v) {
+				/* Only the first entry per template is merged, so only
+				 * it is checked; foreign templates fail at row 13. */
 				const struct svc_ptmpl *t = find_template(&w->tmpl, sp->template_id);
 				bad = t ? merge_override_error(t, &sp->v) : NULL;
 			}
@@ -286,16 +298,6 @@ check_attributes(const struct si_work *w, struct err *e)
 		}
 	}
 	return 0;
-}
-
-/* The first processes[] entry of in for template id, or NULL. */
-static const struct proc_values *
-override_for(const struct svc_si_in *in, int64_t template_id)
-{
-	for (size_t p = 0; p < in->nprocs; p++)
-		if (in->procs[p].template_id == template_id)
-			return &in->procs[p].v;
-	return NULL;
 }
 
 static int

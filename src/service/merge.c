@@ -116,14 +116,14 @@ set_string(struct pval *p, const char *s)
 }
 
 /*
- * An override value the merge takes: a valid value, or an explicit null,
- * which unsets the field as it would on create (api-contract.md §5, §10:
- * an override is partial, and only what it gives counts).
+ * An override value the merge takes: a valid one. An explicit null is "not
+ * set" (api-contract.md §5) and leaves the template value, as bk-cmdb's
+ * merge skips nil values.
  */
 static bool
 given(const struct pval *p)
 {
-	return p->state == PV_SET || p->state == PV_NULL;
+	return p->state == PV_SET;
 }
 
 /*

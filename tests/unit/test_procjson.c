@@ -173,7 +173,7 @@ test_wrong_types(void **state)
 		{ "{" NAMES ", 'bind_info': [[]]}", BASE ".bind_info[0]", NULL },
 		{ "{" NAMES ", 'bind_info': [null]}", BASE ".bind_info[0]", NULL },
 		{ "{" NAMES ", 'proc_num': 1.5}", BASE ".proc_num",
-		  "must be an integer, got a number with a fraction or exponent" },
+		  "must be an integer, got a number that is not a 64-bit integer" },
 		{ "{" NAMES ", 'proc_num': 30.0}", BASE ".proc_num", NULL },
 		{ "{" NAMES ", 'proc_num': 1e2}", BASE ".proc_num", NULL },
 		{ "{" NAMES ", 'proc_num': '30'}", BASE ".proc_num", "got a string" },
