@@ -77,7 +77,7 @@ end
 LUA
 
 run() { # name path body-file -> "rps p50 p99 errors"
-	BODY_FILE=$3 wrk -t2 -c"$conns" -d"${secs}s" -s "$tmp/post.lua" "$url$2" |
+	BODY_FILE=$3 wrk -t"$(( conns < 2 ? 1 : 2 ))" -c"$conns" -d"${secs}s" -s "$tmp/post.lua" "$url$2" |
 		sed -n 's/^RESULT //p'
 }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
