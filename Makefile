@@ -56,6 +56,13 @@ build/test_unit: $(UNIT_SRC) $(COMMON_SRC) $(wildcard tests/unit/*.h src/common/
 	    $(shell pkg-config --cflags --libs cmocka jansson) \
 	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 
+# The connection layer against a real PostgreSQL (scripts/test.sh runs it).
+DB_SRC := $(wildcard src/db/*.c) $(COMMON_SRC)
+build/test_db: tests/db/test_db.c $(DB_SRC) $(wildcard src/db/*.h src/common/*.h)
+	@mkdir -p build
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ tests/db/test_db.c $(DB_SRC) \
+	    $(shell pkg-config --cflags --libs cmocka libpq) -lpthread
+
 # Installs only what is missing, so a second run costs one dpkg query.
 deps:
 	@missing=""; for p in $(DEPS_APT); do \
@@ -75,7 +82,7 @@ stop-db:
 	@bash -c '. scripts/pg.sh && pg_cluster_stop "$(CURDIR)/.data"'
 
 test: deps
-	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_unit
+	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_unit build/test_db
 	@bash scripts/test.sh
 
 # Coverage-guided fuzzing of the body decoder and process codec (clang's

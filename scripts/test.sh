@@ -87,13 +87,15 @@ cmocka_count() {
 		awk '{ n += $1 } END { print n + 0 }'
 }
 
-run_unit() {
-	local out=$tmp/unit.out rc p f
-	if [ ! -x "$UNIT_BIN" ]; then
-		say "unit tests: $UNIT_BIN not built, skipped"
+# run_cmocka LABEL BINARY [ENV...]: a cmocka binary, its counts added.
+run_cmocka() {
+	local label=$1 bin=$2 out=$tmp/$1.out rc p f
+	shift 2
+	if [ ! -x "$bin" ]; then
+		say "$label tests: $bin not built, skipped"
 		return 0
 	fi
-	timeout 120 "$UNIT_BIN" >"$out" 2>&1
+	env "$@" timeout 120 "$bin" >"$out" 2>&1
 	rc=$?
 	p=$(cmocka_count PASSED "$out")
 	f=$(cmocka_count FAILED "$out")
@@ -104,9 +106,19 @@ run_unit() {
 	if [ "$f" -gt 0 ]; then
 		cat "$out"
 	fi
-	say "unit tests: $p passed, $f failed (exit $rc)"
+	say "$label tests: $p passed, $f failed (exit $rc)"
 	ok "$p"
 	bad "$f"
+}
+
+run_unit() {
+	run_cmocka unit "$UNIT_BIN"
+}
+
+# The connection layer when the server drops sessions (tests/db). Needs a
+# superuser (pg_terminate_backend), which the throwaway cluster has.
+run_db_tests() {
+	run_cmocka db "${TEST_DB:-build/test_db}" TEST_DATABASE_URL="$db_url" "${SANITIZER_ENV[@]}"
 }
 
 # procsvc CLI with the test database; output goes to the migration log.
@@ -516,6 +528,7 @@ main() {
 	if setup_database; then
 		run_unit
 		run_migrations
+		run_db_tests
 		cli_checks
 		run_server_suite
 		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite

@@ -18,6 +18,7 @@ struct db {
 	/* Inside BEGIN .. COMMIT/ROLLBACK: a lost connection must then fail
 	 * the request, never be replaced (the transaction's work is gone). */
 	bool in_tx;
+	bool pinned; /* db_pin: never replace the connection */
 };
 
 struct db *
@@ -104,12 +105,26 @@ idle_conn_alive(PGconn *conn)
 	return p.fd >= 0 && poll(&p, 1, 0) == 0;
 }
 
+void
+db_pin(struct db *db)
+{
+	db->pinned = true;
+}
+
+/* The connection is unusable and db_pin forbids replacing it. */
+static int
+pinned_lost(struct err *e)
+{
+	err_set_http(e, 503, ERR_DB, NULL, "database connection lost, retry later");
+	return -1;
+}
+
 int
 db_ready(struct db *db, struct err *e)
 {
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
 	    !idle_conn_alive(db->conn))
-		return db_connect(db, e);
+		return db->pinned && db->conn != NULL ? pinned_lost(e) : db_connect(db, e);
 	switch (PQtransactionStatus(db->conn)) {
 	case PQTRANS_IDLE:
 		return 0;
@@ -145,11 +160,35 @@ db_begin(struct db *db, struct err *e)
 	return 0;
 }
 
+static void map_error(const PGresult *r, PGconn *conn, struct err *e);
+
+/*
+ * COMMIT runs on the transaction's own connection or not at all: on a
+ * fresh one it would answer "no transaction in progress" with success
+ * while the work is gone. An aborted transaction (PQTRANS_INERROR) would
+ * "commit" as a ROLLBACK, also with success; both are failures here.
+ */
 int
 db_commit(struct db *db, struct err *e)
 {
+	bool live = db->in_tx && db->conn != NULL &&
+	    PQtransactionStatus(db->conn) == PQTRANS_INTRANS;
+	PGresult *r;
+
 	db->in_tx = false; /* over either way: committed, or rolled back */
-	return db_simple(db, "COMMIT", e);
+	if (!live) {
+		db_rollback(db);
+		err_set_http(e, 503, ERR_DB, NULL, "database connection lost, retry later");
+		return -1;
+	}
+	r = PQexec(db->conn, "COMMIT");
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		map_error(r, db->conn, e);
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
 }
 
 void
@@ -162,19 +201,6 @@ db_rollback(struct db *db)
 		return;
 	r = PQexec(db->conn, "ROLLBACK");
 	PQclear(r);
-}
-
-bool
-db_ping(struct db *db)
-{
-	struct err e = { 0 };
-	PGresult *r;
-
-	if (db_ready(db, &e) != 0)
-		return false;
-	r = pq_exec_plain(db, "SELECT 1", &e);
-	PQclear(r);
-	return r != NULL;
 }
 
 PGconn *
@@ -217,10 +243,10 @@ result_ok(const PGresult *r)
  * already gone. Writes are never retried: they may have been applied.
  */
 static bool
-retryable(struct db *db, const char *sql)
+retryable(struct db *db, bool read_only)
 {
-	return !db->in_tx && PQstatus(db->conn) == CONNECTION_BAD &&
-	    (strncmp(sql, "SELECT", 6) == 0 || strcmp(sql, "BEGIN") == 0);
+	return read_only && !db->in_tx && !db->pinned &&
+	    PQstatus(db->conn) == CONNECTION_BAD;
 }
 
 /*
@@ -236,7 +262,7 @@ ensure_conn(struct db *db, struct err *e)
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
 	    idle_conn_alive(db->conn))
 		return 0;
-	return db_connect(db, e);
+	return db->pinned && db->conn != NULL ? pinned_lost(e) : db_connect(db, e);
 }
 
 PGresult *
@@ -249,7 +275,8 @@ pq_exec_plain(struct db *db, const char *sql, struct err *e)
 	r = PQexec(db->conn, sql);
 	if (r != NULL && result_ok(r))
 		return r;
-	if (retryable(db, sql)) {
+	/* Of the plain statements only BEGIN is known to be harmless. */
+	if (retryable(db, strcmp(sql, "BEGIN") == 0)) {
 		PQclear(r);
 		if (db_connect(db, e) != 0)
 			return NULL;
@@ -302,24 +329,26 @@ PGresult *
 pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e)
 {
+	struct err pe = { 0 }; /* a failed prepare's error, kept apart from e */
 	PGresult *r;
 
 	if (ensure_conn(db, e) != 0)
 		return NULL;
-	r = exec_stmt(db, stmt, n, params, e);
+	r = exec_stmt(db, stmt, n, params, &pe);
 	if (r != NULL && result_ok(r))
 		return r;
-	if (retryable(db, stmt->sql)) {
+	if (retryable(db, stmt->read_only)) {
 		PQclear(r);
-		memset(e, 0, sizeof(*e)); /* a failed PQprepare may have set it */
+		memset(&pe, 0, sizeof(pe));
 		if (db_connect(db, e) != 0)
 			return NULL;
-		r = exec_stmt(db, stmt, n, params, e);
+		r = exec_stmt(db, stmt, n, params, &pe);
 		if (r != NULL && result_ok(r))
 			return r;
 	}
-	if (err_isset(e)) { /* the prepare failed and reported */
+	if (err_isset(&pe)) { /* the prepare failed and said why */
 		PQclear(r);
+		err_copy(e, &pe);
 		return NULL;
 	}
 	map_error(r, db->conn, e);

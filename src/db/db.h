@@ -40,8 +40,12 @@ int db_commit(struct db *db, struct err *e) MUST_CHECK;
 /* ROLLBACK; never touches an error already reported. */
 void db_rollback(struct db *db);
 
-/* Runs a trivial query: true when the database answers. */
-bool db_ping(struct db *db);
+/*
+ * From now on db's connection is never replaced: once lost, statements and
+ * db_ready fail with 503. For holders of session state that a new
+ * connection would silently drop (the migrator's advisory lock).
+ */
+void db_pin(struct db *db);
 
 /*
  * The uniqueness keys of a stored process or process template

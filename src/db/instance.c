@@ -11,6 +11,7 @@ static const struct pq_stmt module_get_stmt = {
 	"module_get",
 	"SELECT bk_biz_id, service_template_id, default_kind FROM module "
 	"WHERE bk_supplier_account = $1 AND bk_module_id = $2",
+	true,
 };
 
 int
@@ -42,6 +43,7 @@ static const struct pq_stmt module_hosts_stmt = {
 	"FROM module_host mh JOIN host h USING (bk_supplier_account, bk_host_id) "
 	"WHERE mh.bk_supplier_account = $1 AND mh.bk_module_id = $2 "
 	"  AND mh.bk_host_id = ANY ($3::bigint[])",
+	true,
 };
 
 void
@@ -107,6 +109,7 @@ out:
 static const struct pq_stmt next_ids_stmt = {
 	"next_ids",
 	"SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, $3::int)",
+	false,
 };
 
 static int
@@ -148,6 +151,7 @@ static const struct pq_stmt si_insert_stmt = {
 	"    bk_biz_id, bk_module_id, service_template_id, id, bk_host_id, name) "
 	"SELECT $1, $2, $2, $3, $4, $5, u.id, u.host, u.name "
 	"FROM unnest($6::bigint[], $7::bigint[], $8::text[]) AS u(id, host, name)",
+	false,
 };
 
 int
@@ -205,6 +209,7 @@ static const struct pq_stmt si_get_stmt = {
 	"si_get",
 	"SELECT bk_biz_id, bk_module_id, bk_host_id, service_template_id "
 	"FROM service_instance WHERE bk_supplier_account = $1 AND id = $2",
+	true,
 };
 
 int
@@ -240,6 +245,7 @@ static const struct pq_stmt si_template_hosts_stmt = {
 	/* Lets a generic plan use the partial index service_instance_template_host_key. */
 	"      AND si.service_template_id <> 0) "
 	"ORDER BY u.ord LIMIT 1",
+	true,
 };
 
 int

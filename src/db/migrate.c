@@ -164,12 +164,14 @@ exec_plain(struct db *db, const char *sql, struct err *e)
 
 static const struct pq_stmt clear_version_stmt = {
 	"migrate_clear_version", "DELETE FROM schema_migrations",
+	false,
 };
 
 static const struct pq_stmt insert_version_stmt = {
 	"migrate_insert_version",
 	"INSERT INTO schema_migrations (version, dirty) "
 	"SELECT $1::bigint, $2::boolean WHERE $1::bigint > 0",
+	false,
 };
 
 /* Records version/dirty as the single row (none for version 0). Runs in
@@ -255,10 +257,15 @@ lock_and_read(struct db *db, int64_t *version, struct err *e)
 {
 	bool dirty;
 
-	if (db_ready(db, e) != 0 ||
+	/* The lock belongs to this session: pin it so a reconnect can never
+	 * carry on without the lock. Lock first, so that even the bookkeeping
+	 * table is created by one migrator at a time. */
+	if (db_ready(db, e) != 0)
+		return -1;
+	db_pin(db);
+	if (exec_plain(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", e) != 0 ||
 	    exec_plain(db, "CREATE TABLE IF NOT EXISTS schema_migrations "
-		"(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)", e) != 0 ||
-	    exec_plain(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", e) != 0)
+		"(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)", e) != 0)
 		return -1;
 	if (migrate_current(db, version, &dirty, e) != 0)
 		return -1;

@@ -23,6 +23,9 @@
 struct pq_stmt {
 	const char *name;
 	const char *sql;
+	/* Has no effect but its result, so it may be retried once on a fresh
+	 * connection when the old one turns out dead (outside transactions). */
+	bool read_only;
 };
 
 /*
@@ -35,13 +38,14 @@ struct pq_stmt {
  *   - anything else: 503 / 1199999, details in the log only.
  */
 PGresult *pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
-    const char *const *params, struct err *e);
+    const char *const *params, struct err *e) MUST_CHECK;
 
 /* The constraint a failed pq_exec tripped (from e->path), or "". */
 const char *pq_constraint(const struct err *e);
 
 /* Runs SQL text with no parameters (migrations, BEGIN). Same mapping. */
-PGresult *pq_exec_plain(struct db *db, const char *sql, struct err *e);
+PGresult *pq_exec_plain(struct db *db, const char *sql, struct err *e)
+    MUST_CHECK;
 
 /* The live connection of db (after db_ready), for the table modules. */
 PGconn *pq_conn(struct db *db);
@@ -82,7 +86,8 @@ struct pq_columns {
 void pq_columns_init(struct pq_columns *c, size_t n);
 void pq_columns_free(struct pq_columns *c);
 /* Closes every array into params[first..]; false when out of memory. */
-bool pq_columns_done(struct pq_columns *c, const char **params, size_t first);
+bool pq_columns_done(struct pq_columns *c, const char **params, size_t first)
+    MUST_CHECK;
 
 /* The SQL type of an attribute kind in array parameters ("text", ...). */
 const char *pq_sql_type(enum pa_kind kind);

@@ -15,9 +15,9 @@
  * identifiers from the tables go into the text; values stay parameters.
  */
 static char proc_insert_sql[4096], bind_insert_sql[1024], proc_list_sql[4096];
-static struct pq_stmt proc_insert_stmt = { "proc_insert", proc_insert_sql };
-static struct pq_stmt bind_insert_stmt = { "bind_insert", bind_insert_sql };
-static struct pq_stmt proc_list_stmt = { "proc_list", proc_list_sql };
+static struct pq_stmt proc_insert_stmt = { "proc_insert", proc_insert_sql, false };
+static struct pq_stmt bind_insert_stmt = { "bind_insert", bind_insert_sql, false };
+static struct pq_stmt proc_list_stmt = { "proc_list", proc_list_sql, true };
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
 static int attr_cols; /* attributes stored as process columns (not bind_info) */
 
@@ -192,6 +192,7 @@ static const struct pq_stmt proc_keys_stmt = {
 	"SELECT bk_process_id, bk_process_name, bk_func_name, bk_start_param_regex "
 	"FROM process WHERE bk_supplier_account = $1 AND service_instance_id = $2 "
 	"ORDER BY bk_process_id",
+	true,
 };
 
 

@@ -27,12 +27,14 @@ static const struct pq_stmt stmpl_insert_stmt = {
 	"WHERE NOT EXISTS (SELECT 1 FROM service_template "
 	"    WHERE bk_supplier_account = $1 AND bk_biz_id = $3 AND name = $4) "
 	"RETURNING " STMPL_COLS,
+	false,
 };
 
 static const struct pq_stmt stmpl_get_stmt = {
 	"stmpl_get",
 	"SELECT " STMPL_COLS " FROM service_template "
 	"WHERE bk_supplier_account = $1 AND id = $2",
+	true,
 };
 
 static void
@@ -116,9 +118,9 @@ db_stmpl_get(struct db *db, const char *tenant, int64_t id,
  * array per row.
  */
 static char pt_insert_sql[4096], ptb_insert_sql[2048], pt_list_sql[4096];
-static struct pq_stmt pt_insert_stmt = { "ptmpl_insert", pt_insert_sql };
-static struct pq_stmt ptb_insert_stmt = { "ptmpl_bind_insert", ptb_insert_sql };
-static struct pq_stmt pt_list_stmt = { "ptmpl_list", pt_list_sql };
+static struct pq_stmt pt_insert_stmt = { "ptmpl_insert", pt_insert_sql, false };
+static struct pq_stmt ptb_insert_stmt = { "ptmpl_bind_insert", ptb_insert_sql, false };
+static struct pq_stmt pt_list_stmt = { "ptmpl_list", pt_list_sql, true };
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
 
 #define PT_FIXED 3   /* id, bind_info_set, locked (before the attributes) */
@@ -467,6 +469,7 @@ static const struct pq_stmt ptmpl_keys_stmt = {
 	"SELECT id, bk_process_name, bk_func_name, coalesce(bk_start_param_regex, '') "
 	"FROM process_template WHERE bk_supplier_account = $1 AND service_template_id = $2 "
 	"ORDER BY id",
+	true,
 };
 
 

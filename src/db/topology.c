@@ -54,6 +54,7 @@ static const struct pq_stmt host_upsert = {
 	"  bk_host_innerip_v6 = EXCLUDED.bk_host_innerip_v6,"
 	"  bk_host_outerip_v6 = EXCLUDED.bk_host_outerip_v6,"
 	"  last_time = now()",
+	false,
 };
 
 int
@@ -97,6 +98,7 @@ static const struct pq_stmt module_upsert = {
 	"  default_kind = EXCLUDED.default_kind,"
 	"  bk_module_name = EXCLUDED.bk_module_name,"
 	"  last_time = now()",
+	false,
 };
 
 int
@@ -130,6 +132,7 @@ static const struct pq_stmt module_lock = {
 	"SELECT 1 FROM module"
 	" WHERE bk_supplier_account = $1 AND bk_module_id = $2::bigint"
 	" FOR UPDATE",
+	false,
 };
 
 int
@@ -157,6 +160,7 @@ static const struct pq_stmt host_missing = {
 	" WHERE NOT EXISTS (SELECT 1 FROM host h"
 	"   WHERE h.bk_supplier_account = $1 AND h.bk_host_id = u.id)"
 	" ORDER BY u.ord",
+	false,
 };
 
 int
@@ -198,6 +202,7 @@ static const struct pq_stmt module_host_clear = {
 	"topo_module_host_clear",
 	"DELETE FROM module_host"
 	" WHERE bk_supplier_account = $1 AND bk_module_id = $2::bigint",
+	false,
 };
 
 int
@@ -215,6 +220,7 @@ static const struct pq_stmt module_host_add = {
 	"topo_module_host_add",
 	"INSERT INTO module_host (bk_supplier_account, bk_module_id, bk_host_id)"
 	" SELECT $1::text, $2::bigint, u.id FROM unnest($3::bigint[]) AS u(id)",
+	false,
 };
 
 int
