@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "common/jpath.h"
-#include "common/log.h"
 #include "common/proc_attr.h"
 
 #define MAX_DEPTH 64
@@ -88,7 +87,8 @@ number_unrepresentable(const char *s, size_t n)
 {
 	char buf[512];
 
-	if (strcspn(s, ".eE") >= n)
+	if (memchr(s, '.', n) == NULL && memchr(s, 'e', n) == NULL &&
+	    memchr(s, 'E', n) == NULL)
 		return int_overflows(s, n);
 	if (n >= sizeof(buf))
 		return true;
@@ -109,9 +109,14 @@ number_unrepresentable(const char *s, size_t n)
 static char *
 rewrite_for_paths(const char *body, size_t len, size_t *outlen)
 {
-	char *out = malloc(len * 6 + 1), *w = out; /* a NUL grows to 6 bytes */
-	size_t i = 0;
+	size_t nuls = 0, i = 0;
+	char *out, *w;
 
+	/* Only a NUL grows (to 6 bytes); a replaced number never does: an
+	 * overflowing one has at least 5 characters, "0.5" has 3. */
+	for (const char *p = body; (p = memchr(p, '\0', len - (size_t)(p - body))) != NULL; p++)
+		nuls++;
+	out = w = malloc(len + 5 * nuls + 1);
 	if (out == NULL)
 		return NULL;
 	while (i < len) {
@@ -284,10 +289,14 @@ blank(const char *s)
 	return true;
 }
 
-/* Credentials and operator of api-contract.md §3 and §10. */
+/*
+ * Credentials and operator of api-contract.md §3 and §10. On success
+ * *operator is the trimmed operator (caller frees), checked to be UTF-8:
+ * header values are raw bytes, and the database would refuse others.
+ */
 static int
 authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
-    struct err *e)
+    char **operator, struct err *e)
 {
 	json_t *hdr = NULL;
 	const char *code = NULL, *secret = NULL, *user = NULL;
@@ -318,10 +327,13 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 	else if (!blank(call->hdr_bk_user))
 		user = call->hdr_bk_user;
 
+	/* The access log's copies: capped, cut at a character boundary. */
 	if (code != NULL)
 		snprintf(out->app_code, sizeof(out->app_code), "%s", code);
 	if (user != NULL)
 		snprintf(out->operator, sizeof(out->operator), "%s", user);
+	err_cut_utf8(out->app_code);
+	err_cut_utf8(out->operator);
 
 	if (config->auth_off) {
 		app_ok = true;
@@ -341,6 +353,23 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 		err_set_http(e, 401, ERR_AUTH_USER, NULL, "You must specify the current operator");
 		goto out;
 	}
+	if (!utf8_valid(user, strlen(user))) {
+		err_set_http(e, 401, ERR_AUTH_USER, NULL, "the operator must be UTF-8 text");
+		goto out;
+	}
+	/* Stored as creator/modifier and echoed in records: refuse rather than
+	 * cut a name no BlueKing user has. */
+	if (strlen(user) > API_OPERATOR_MAX) {
+		err_set_http(e, 401, ERR_AUTH_USER, NULL,
+		    "the operator is longer than %d bytes", API_OPERATOR_MAX);
+		goto out;
+	}
+	*operator = strdup(user);
+	if (*operator == NULL) {
+		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		goto out;
+	}
+	str_trim(*operator);
 	rc = 0;
 out:
 	json_decref(hdr);
@@ -363,12 +392,12 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 	json_t *body = NULL;
 	const char *tenant;
 	struct svc_req req;
-	char operator[129];
+	char *operator = NULL; /* owned */
 
 	memset(out, 0, sizeof(*out));
 	if (api_parse_body(call->body, call->body_len, &body, &out->err) != 0)
 		return;
-	if (authenticate(call, body, out, &out->err) != 0)
+	if (authenticate(call, body, out, &operator, &out->err) != 0)
 		goto out;
 	tenant = call->hdr_tenant ? call->hdr_tenant :
 	    call->hdr_tenant_alt ? call->hdr_tenant_alt : "0";
@@ -377,11 +406,9 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 		    "the tenant must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'");
 		goto out;
 	}
-	/* The operator is stored trimmed, as every other string. */
-	snprintf(operator, sizeof(operator), "%s", out->operator);
 	req.ctx = call->ctx;
 	req.tenant = tenant;
-	req.operator = str_trim(operator);
+	req.operator = operator;
 	if (h(&req, body, &out->data, &out->err) != 0) {
 		if (!err_isset(&out->err))
 			err_set_http(&out->err, 503, ERR_DB, NULL, "internal error");
@@ -390,5 +417,6 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 		out->data = json_null();
 	}
 out:
+	free(operator);
 	json_decref(body);
 }

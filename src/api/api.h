@@ -53,6 +53,9 @@ struct api_call {
 	const char *hdr_tenant_alt;     /* HTTP_BK_SUPPLIER_ACCOUNT */
 };
 
+/* Longest operator accepted (bytes, before trimming). */
+#define API_OPERATOR_MAX 128
+
 struct api_reply {
 	json_t *data;          /* success: owned by the reply; NULL on failure */
 	struct err err;        /* failure: code, HTTP status, message */

@@ -389,9 +389,11 @@ decode_tpl_row_id(json_t *row, struct proc_values *v, size_t r, struct jpath *p,
 	if (!json_is_integer(id))
 		rc = row_set_bad(br, ERR_WRONG_TYPE, jpath_str(p),
 		    "must be an integer, got %s", type_name(id));
-	else if (json_integer_value(id) < 0)
+	else if (json_integer_value(id) < 0 || json_integer_value(id) > INT32_MAX)
+		/* bk-cmdb's row ids are 32-bit; the bound also leaves room to
+		 * number the rows that come without one. */
 		rc = row_set_bad(br, ERR_BAD_VALUE, jpath_str(p),
-		    "%lld is not a row id (an integer > 0; omit it or give 0 to have one assigned)",
+		    "%lld is not a row id (1..2147483647; omit it or give 0 to have one assigned)",
 		    (long long)json_integer_value(id));
 	jpath_pop(p, mark);
 	if (rc != 0 || br->bad != NULL)

@@ -1,13 +1,12 @@
 #include "common/err.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-/* snprintf may cut a message inside a UTF-8 sequence: drop the partial
- * character so the envelope stays valid JSON text. */
-static void
-utf8_cut_partial(char *s)
+void
+err_cut_utf8(char *s)
 {
 	size_t n = strlen(s), lead = n, need;
 
@@ -39,7 +38,8 @@ err_vset(struct err *e, int http_status, int code, const char *path,
 		snprintf(e->msg, sizeof(e->msg), "%s: %s", e->path, text);
 	else
 		snprintf(e->msg, sizeof(e->msg), "%s", text);
-	utf8_cut_partial(e->msg);
+	/* snprintf may have cut inside a UTF-8 sequence. */
+	err_cut_utf8(e->msg);
 }
 
 void
@@ -98,4 +98,22 @@ err_quote(char *buf, size_t n, const char *value)
 	buf[out++] = '"';
 	buf[out] = '\0';
 	return buf;
+}
+
+size_t
+err_id_list(char *buf, size_t n, const int64_t *ids, size_t count)
+{
+	size_t len = 0, shown;
+
+	if (n > 0)
+		buf[0] = '\0';
+	for (shown = 0; shown < count; shown++) {
+		char one[32];
+		int w = snprintf(one, sizeof(one), "%s%" PRId64, shown > 0 ? ", " : "", ids[shown]);
+		if (w < 0 || len + (size_t)w >= n)
+			break;
+		memcpy(buf + len, one, (size_t)w + 1);
+		len += (size_t)w;
+	}
+	return shown;
 }

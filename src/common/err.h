@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ERR_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define MUST_CHECK __attribute__((warn_unused_result))
@@ -64,6 +65,18 @@ err_isset(const struct err *e)
 {
 	return e->code != 0;
 }
+
+/*
+ * Writes "1, 2, 3" of ids[0..count) into buf (size n), as many as fit
+ * whole. Returns how many were written; the caller says "and K more".
+ */
+size_t err_id_list(char *buf, size_t n, const int64_t *ids, size_t count);
+
+/*
+ * Drops a partial UTF-8 sequence at the end of s (left by a byte-counted
+ * truncation such as snprintf's), so s stays valid text.
+ */
+void err_cut_utf8(char *s);
 
 /*
  * Writes a quoted, length-capped copy of a user value into buf (size n) for

@@ -163,10 +163,17 @@ pq_append(char *buf, size_t n, const char *fmt, ...)
 {
 	size_t len = strlen(buf);
 	va_list ap;
+	int w;
 
 	va_start(ap, fmt);
-	vsnprintf(buf + len, n - len, fmt, ap);
+	w = vsnprintf(buf + len, n - len, fmt, ap);
 	va_end(ap);
+	/* Statement text comes from constant tables: running out of room is
+	 * a build mistake, and truncated SQL must never reach the server. */
+	if (w < 0 || (size_t)w >= n - len) {
+		fprintf(stderr, "procsvc: statement buffer too small for \"%.60s...\"\n", buf);
+		abort();
+	}
 }
 
 void

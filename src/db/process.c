@@ -19,6 +19,7 @@ static struct pq_stmt proc_insert_stmt = { "proc_insert", proc_insert_sql, false
 static struct pq_stmt bind_insert_stmt = { "bind_insert", bind_insert_sql, false };
 static struct pq_stmt proc_list_stmt = { "proc_list", proc_list_sql, true };
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+_Static_assert(6 + PROC_ATTR_COUNT <= PQ_MAX_COLUMNS, "process needs more array parameters");
 static int attr_cols; /* attributes stored as process columns (not bind_info) */
 
 /* Process columns before the attributes, shared by insert and list. */

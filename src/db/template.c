@@ -122,6 +122,7 @@ static struct pq_stmt pt_insert_stmt = { "ptmpl_insert", pt_insert_sql, false };
 static struct pq_stmt ptb_insert_stmt = { "ptmpl_bind_insert", ptb_insert_sql, false };
 static struct pq_stmt pt_list_stmt = { "ptmpl_list", pt_list_sql, true };
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+_Static_assert(3 + PROC_ATTR_COUNT + BIND_KEY_COUNT <= PQ_MAX_COLUMNS, "process_template needs more array parameters");
 
 #define PT_FIXED 3   /* id, bind_info_set, locked (before the attributes) */
 #define PTB_FIXED 3  /* process_template_id, position, locked */

@@ -175,8 +175,9 @@ serve_ops(struct mg_connection *c, const struct http_server *s,
 		return status;
 	}
 	if (strcmp(path, "/readyz") == 0) {
-		char reason[128];
-		if (svc_ready(mg_get_thread_pointer(c), reason, sizeof(reason))) {
+		char reason[128] = "worker has no context (out of memory)";
+		struct svc_ctx *ctx = mg_get_thread_pointer(c);
+		if (ctx != NULL && svc_ready(ctx, reason, sizeof(reason))) {
 			obj = json_pack("{s:s}", "status", "ok");
 		} else {
 			obj = json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);

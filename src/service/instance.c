@@ -171,37 +171,39 @@ static int
 check_hosts(struct si_work *w, struct err *e)
 {
 	const struct svc_si_batch *in = w->in;
-	int64_t *ids = calloc(in->n, sizeof(*ids));
-	char list[512] = "";
-	size_t bad = 0;
+	int64_t *ids = calloc(in->n, sizeof(*ids)), *bad = calloc(in->n, sizeof(*bad));
+	char list[300];
+	size_t nbad = 0, shown;
 	int rc = -1;
 
-	if (ids == NULL)
-		return oom(e);
+	if (ids == NULL || bad == NULL) {
+		rc = oom(e);
+		goto out;
+	}
 	for (size_t i = 0; i < in->n; i++)
 		ids[i] = in->items[i].host_id;
 	if (db_module_hosts(w->req->ctx->db, w->req->tenant, in->module_id, ids, in->n, &w->hosts, e) != 0)
 		goto out;
 	for (size_t i = 0; i < in->n; i++) {
-		bool seen = false;
-		if (find_host(&w->hosts, ids[i]) != NULL)
-			continue;
-		for (size_t k = 0; k < i; k++)
-			seen |= ids[k] == ids[i];
-		if (seen)
-			continue;
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%" PRId64,
-		    bad++ ? ", " : "", ids[i]);
+		bool seen = find_host(&w->hosts, ids[i]) != NULL;
+		for (size_t k = 0; !seen && k < nbad; k++)
+			seen = bad[k] == ids[i];
+		if (!seen)
+			bad[nbad++] = ids[i];
 	}
-	if (bad > 0) {
+	if (nbad > 0) {
+		shown = err_id_list(list, sizeof(list) - 24, bad, nbad); /* room for " and N more" */
+		if (shown < nbad)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), " and %zu more", nbad - shown);
 		err_set(e, ERR_HOST_NOT_IN_MODULE, "instances",
-		    "host%s %s %s not exist or %s not in module %" PRId64, bad > 1 ? "s" : "", list,
-		    bad > 1 ? "do" : "does", bad > 1 ? "are" : "is", in->module_id);
+		    "host%s %s %s not exist or %s not in module %" PRId64, nbad > 1 ? "s" : "", list,
+		    nbad > 1 ? "do" : "does", nbad > 1 ? "are" : "is", in->module_id);
 		goto out;
 	}
 	rc = 0;
 out:
 	free(ids);
+	free(bad);
 	return rc;
 }
 

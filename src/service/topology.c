@@ -363,18 +363,8 @@ static void
 report_missing_hosts(const int64_t *ids, size_t n, struct err *e)
 {
 	char list[300];
-	size_t len = 0, shown;
+	size_t shown = err_id_list(list, sizeof(list), ids, n);
 
-	list[0] = '\0';
-	for (shown = 0; shown < n; shown++) {
-		char one[32];
-		int w = snprintf(one, sizeof(one), "%s%" PRId64,
-		    shown > 0 ? ", " : "", ids[shown]);
-		if (w < 0 || len + (size_t)w >= sizeof(list))
-			break;
-		memcpy(list + len, one, (size_t)w + 1);
-		len += (size_t)w;
-	}
 	if (n == 1)
 		err_set(e, ERR_BAD_VALUE, "bk_host_ids",
 		    "host %s does not exist; upsert it first", list);
