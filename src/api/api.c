@@ -279,7 +279,7 @@ str_field(json_t *obj, const char *key)
 }
 
 static bool
-blank(const char *s)
+blank_or_space(const char *s)
 {
 	if (s == NULL)
 		return true;
@@ -318,13 +318,13 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 		code = str_field(body, "bk_app_code");
 		secret = str_field(body, "bk_app_secret");
 	}
-	if (hdr != NULL && !blank(str_field(hdr, "bk_username")))
+	if (hdr != NULL && !blank_or_space(str_field(hdr, "bk_username")))
 		user = str_field(hdr, "bk_username");
-	else if (!blank(str_field(body, "bk_username")))
+	else if (!blank_or_space(str_field(body, "bk_username")))
 		user = str_field(body, "bk_username");
-	else if (!blank(call->hdr_user))
+	else if (!blank_or_space(call->hdr_user))
 		user = call->hdr_user;
-	else if (!blank(call->hdr_bk_user))
+	else if (!blank_or_space(call->hdr_bk_user))
 		user = call->hdr_bk_user;
 
 	/* The access log's copies: capped, cut at a character boundary. */

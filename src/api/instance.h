@@ -7,6 +7,6 @@
 #include "api/api.h"
 
 int api_create_service_instance(const struct svc_req *req, json_t *body,
-    json_t **data, struct err *e);
+    json_t **data, struct err *e) MUST_CHECK;
 
 #endif

@@ -8,8 +8,8 @@
 #include "api/api.h"
 
 int api_create_process_instance(const struct svc_req *req, json_t *body,
-    json_t **data, struct err *e);
+    json_t **data, struct err *e) MUST_CHECK;
 int api_list_process_instance(const struct svc_req *req, json_t *body,
-    json_t **data, struct err *e);
+    json_t **data, struct err *e) MUST_CHECK;
 
 #endif

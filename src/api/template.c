@@ -159,7 +159,7 @@ encode_ptmpl(const struct svc_ptmpl *t)
 	    "id", (json_int_t)t->id,
 	    "bk_biz_id", (json_int_t)t->biz_id,
 	    "service_template_id", (json_int_t)t->service_template_id,
-	    "bk_process_name", name->state == PV_SET && name->s ? name->s : "",
+	    proc_attrs[PAI_PROCESS_NAME].name, name->state == PV_SET && name->s ? name->s : "",
 	    "property", prop,
 	    "creator", t->creator,
 	    "modifier", t->modifier,

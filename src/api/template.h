@@ -8,10 +8,10 @@
 #include "api/api.h"
 
 int api_create_service_template(const struct svc_req *req, json_t *body,
-    json_t **data, struct err *e);
+    json_t **data, struct err *e) MUST_CHECK;
 int api_batch_create_proc_template(const struct svc_req *req, json_t *body,
-    json_t **data, struct err *e);
+    json_t **data, struct err *e) MUST_CHECK;
 int api_list_proc_template(const struct svc_req *req, json_t *body,
-    json_t **data, struct err *e);
+    json_t **data, struct err *e) MUST_CHECK;
 
 #endif

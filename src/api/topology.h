@@ -8,10 +8,10 @@
 #include "api/api.h"
 
 int api_upsert_hosts(const struct svc_req *req, json_t *body, json_t **data,
-    struct err *e);
+    struct err *e) MUST_CHECK;
 int api_upsert_modules(const struct svc_req *req, json_t *body, json_t **data,
-    struct err *e);
+    struct err *e) MUST_CHECK;
 int api_set_module_hosts(const struct svc_req *req, json_t *body,
-    json_t **data, struct err *e);
+    json_t **data, struct err *e) MUST_CHECK;
 
 #endif

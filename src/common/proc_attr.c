@@ -122,7 +122,7 @@ fail:
 }
 
 /* Used when even the error cannot be allocated: the value must stay bad. */
-static struct err oom_err = {
+static const struct err oom_err = {
 	.code = ERR_DB, .http_status = 503, .path = "", .msg = "out of memory",
 };
 
@@ -139,8 +139,7 @@ pval_set_bad(struct pval *p, int code, const char *path, const char *fmt, ...)
 	free(p->s);
 	p->s = NULL;
 	p->state = PV_BAD;
-	if (p->bad != NULL && p->bad != &oom_err)
-		free(p->bad);
+	free(p->bad);
 	p->bad = calloc(1, sizeof(*p->bad));
 	if (p->bad == NULL) {
 		/* pval_clear frees bad: keep a heap copy or nothing at all. */

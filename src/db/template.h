@@ -91,7 +91,6 @@ int db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
     MUST_CHECK;
 void db_ptmpl_list_free(struct db_ptmpl_list *l);
 
-/* The uniqueness keys of one stored process template (api-contract.md §4). */
 /* The keys of every process template of a service template, ascending id.
  * Free with db_key_list_free. */
 int db_ptmpl_keys(struct db *db, const char *tenant,

@@ -6,16 +6,14 @@
 
 #include "db/pq.h"
 
-/* Fills a with the literal of n bigints. Returns its text, NULL when out of
- * memory (e set). */
+/* Fills a with the literal of n bigints (pq_int_array). Returns its text,
+ * NULL when out of memory (e set). */
 static const char *
 int_array(struct pq_arr *a, const int64_t *v, size_t n, struct err *e)
 {
-	const char *s;
+	const char *s = pq_int_array(a, v, n);
 
-	for (size_t i = 0; i < n; i++)
-		pq_arr_int(a, v[i]);
-	if ((s = pq_arr_done(a)) == NULL)
+	if (s == NULL)
 		pq_oom(e);
 	return s;
 }
@@ -34,7 +32,6 @@ text_array(struct pq_arr *a, char *const *v, size_t n, struct err *e)
 	return s;
 }
 
-/* Runs stmt and discards its result. 0, or -1 with e set by pq_exec. */
 /*
  * ORDER BY u.id makes concurrent batches take their row locks in the same
  * order, so two overlapping upserts wait for each other instead of

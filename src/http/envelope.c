@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/proc_attr.h"
@@ -45,10 +46,15 @@ http_request_id(const struct mg_connection *c, char *out)
 		return;
 	}
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		/* getrandom on Linux does not fail once the pool is ready; a
-		 * weak id is still better than none. */
-		for (size_t i = 0; i < sizeof(raw); i++)
-			raw[i] = (unsigned char)rand();
+		/* getrandom does not fail once the pool is ready (Linux); a
+		 * clock-and-counter id is still unique enough to find a log line. */
+		static _Atomic unsigned long counter;
+		struct timespec ts;
+		unsigned long k = ++counter;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memcpy(raw, &ts, sizeof(raw) < sizeof(ts) ? sizeof(raw) : sizeof(ts));
+		for (size_t i = 0; i < sizeof(k); i++)
+			raw[i] ^= (unsigned char)(k >> (8 * i));
 	}
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);

@@ -90,16 +90,20 @@ read_body(struct mg_connection *c, size_t max, long timeout_ms, char **out,
 				break;
 			bigger = realloc(buf, cap * 2);
 			if (bigger == NULL)
-				break;
+				goto incomplete;
 			buf = bigger;
 			cap *= 2;
 		}
 		ask = cap - 1 - n < chunk ? cap - 1 - n : chunk;
 		r = mg_read(c, buf + n, ask);
-		if (r <= 0)
+		if (r < 0)
+			goto incomplete;
+		if (r == 0)
 			break;
 		n += (size_t)r;
-		if ((want >= 0 && (size_t)r < ask) || now_seconds() > deadline)
+		if (now_seconds() > deadline && (want < 0 || (long long)n < want))
+			goto incomplete;
+		if (want >= 0 && (size_t)r < ask)
 			break;
 		chunk = now_seconds() - t0 < 0.05 ? (chunk < (1u << 20) ? chunk * 2 : chunk) : 16;
 	}
@@ -115,6 +119,9 @@ read_body(struct mg_connection *c, size_t max, long timeout_ms, char **out,
 	*out = buf;
 	*len = n;
 	return 0;
+incomplete:
+	free(buf);
+	return -1;
 }
 
 static void

@@ -36,7 +36,7 @@ void svc_ctx_free(struct svc_ctx *ctx);
  * true when the database answers and its schema is at schema_version, not
  * dirty; else false with a short reason in reason (size n).
  */
-bool svc_ready(struct svc_ctx *ctx, char *reason, size_t n);
+bool svc_ready(struct svc_ctx *ctx, char *reason, size_t n) MUST_CHECK;
 
 /* A list of ids in input order, as the create APIs return them. */
 struct id_list {

@@ -403,7 +403,7 @@ check_unique_template(const struct si_work *w, size_t i, struct err *e)
 			    same_str(&va->attr[PAI_START_PARAM_REGEX], &vb->attr[PAI_START_PARAM_REGEX]);
 			long ea = entry_index(in, plan->template_ids[a]);
 			long eb = entry_index(in, plan->template_ids[b]);
-			const char *field = name ? "bk_process_name" : "bk_func_name";
+			const char *field = proc_attrs[name ? PAI_PROCESS_NAME : PAI_FUNC_NAME].name;
 			size_t off = eb >= 0 ? b : a, oth = off == b ? a : b;
 			long eo = off == b ? eb : ea, et = off == b ? ea : eb;
 
@@ -433,7 +433,7 @@ static void
 instance_path(char *buf, size_t n, size_t k, bool by_name, const void *arg)
 {
 	snprintf(buf, n, "instances[%zu].processes[%zu].process_info.%s",
-	    *(const size_t *)arg, k, by_name ? "bk_process_name" : "bk_func_name");
+	    *(const size_t *)arg, k, proc_attrs[by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME].name);
 }
 
 /* Row 12: uniqueness inside each instance, on the final values. */

@@ -189,7 +189,7 @@ process_path(char *buf, size_t n, size_t i, bool by_name, const void *arg)
 {
 	(void)arg;
 	snprintf(buf, n, "processes[%zu].process_info.%s", i,
-	    by_name ? "bk_process_name" : "bk_func_name");
+	    proc_attrs[by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME].name);
 }
 
 /* §7 row 7: attribute errors, then duplicates (batch and stored). */
