@@ -59,7 +59,7 @@ out:
 
 /* §8: {property, relation} per process. */
 static json_t *
-encode_record(const struct db_proc_record *r)
+encode_record(const struct proc_record *r)
 {
 	json_t *prop = procjson_encode(&r->v), *obj;
 
@@ -89,7 +89,7 @@ int
 api_list_process_instance(const struct svc_req *req, json_t *body,
     json_t **data, struct err *e)
 {
-	struct db_proc_record_list list = { 0 };
+	struct proc_record_list list = { 0 };
 	int64_t biz_id, si_id;
 	json_t *arr = NULL;
 	int rc = -1;
@@ -113,6 +113,6 @@ api_list_process_instance(const struct svc_req *req, json_t *body,
 	*data = arr;
 	rc = 0;
 out:
-	db_proc_record_list_free(&list);
+	proc_record_list_free(&list);
 	return rc;
 }

@@ -92,6 +92,23 @@ struct proc_values {
 	size_t nrows;
 };
 
+/* A stored process as list_process_instance returns it (read by db,
+ * passed on by the service, encoded by the API). Owns v. */
+struct proc_record {
+	int64_t id, biz_id, service_instance_id, process_template_id, host_id;
+	char tenant[65];
+	char create_time[32], last_time[32]; /* RFC 3339, milliseconds, UTC "Z" */
+	struct proc_values v;
+};
+
+struct proc_record_list {
+	struct proc_record *items;
+	size_t n;
+};
+
+/* Frees the records and empties l. */
+void proc_record_list_free(struct proc_record_list *l);
+
 /* Frees what v owns and zeroes it (v itself is not freed). NULL-safe. */
 void proc_values_clear(struct proc_values *v);
 void pval_clear(struct pval *p);

@@ -215,18 +215,8 @@ db_proc_keys(struct db *db, const char *tenant, int64_t service_instance_id,
 	PQclear(r);
 	return rc;
 }
-void
-db_proc_record_list_free(struct db_proc_record_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		proc_values_clear(&l->items[i].v);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
-
 static int
-read_process(const PGresult *r, int row, struct db_proc_record *rec)
+read_process(const PGresult *r, int row, struct proc_record *rec)
 {
 	int col = LIST_FIXED;
 
@@ -265,7 +255,7 @@ read_bind(const PGresult *r, int row, struct proc_values *v)
 
 int
 db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
-    int64_t service_instance_id, struct db_proc_record_list *out,
+    int64_t service_instance_id, struct proc_record_list *out,
     struct err *e)
 {
 	char sid[24], biz[24];
@@ -287,7 +277,7 @@ db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
 		goto oom;
 	for (int i = 0; i < PQntuples(r); i++) {
 		int64_t id = pq_int(r, i, 0);
-		struct db_proc_record *rec;
+		struct proc_record *rec;
 		if (out->n == 0 || out->items[out->n - 1].id != id) {
 			rec = &out->items[out->n++];
 			if (read_process(r, i, rec) != 0)
@@ -301,7 +291,7 @@ db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
 	goto out;
 oom:
 	pq_oom(e);
-	db_proc_record_list_free(out);
+	proc_record_list_free(out);
 out:
 	PQclear(r);
 	return rc;

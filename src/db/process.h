@@ -39,27 +39,13 @@ int db_proc_insert(struct db *db, const char *tenant, const char *operator,
 int db_proc_keys(struct db *db, const char *tenant, int64_t service_instance_id,
     struct db_key_list *out, struct err *e) MUST_CHECK;
 
-/* A stored process as list_process_instance returns it. Owns v. */
-struct db_proc_record {
-	int64_t id, biz_id, service_instance_id, process_template_id, host_id;
-	char tenant[65];
-	char create_time[32], last_time[32]; /* RFC 3339, milliseconds, UTC "Z" */
-	struct proc_values v;
-};
-
-struct db_proc_record_list {
-	struct db_proc_record *items;
-	size_t n;
-};
-
 /*
  * The processes of a service instance in one business, ascending
  * bk_process_id, bind rows in stored order, in one query. Empty when the
  * instance is unknown or belongs to another business or tenant.
  */
 int db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
-    int64_t service_instance_id, struct db_proc_record_list *out,
+    int64_t service_instance_id, struct proc_record_list *out,
     struct err *e) MUST_CHECK;
-void db_proc_record_list_free(struct db_proc_record_list *l);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "db/db.h"
 #include "db/instance.h"
+#include "db/process.h"
 
 void
 svc_proc_batch_free(struct svc_proc_batch *b)
@@ -268,7 +269,7 @@ out:
 
 int
 svc_process_list(const struct svc_req *req, int64_t biz_id,
-    int64_t service_instance_id, struct db_proc_record_list *out,
+    int64_t service_instance_id, struct proc_record_list *out,
     struct err *e)
 {
 	memset(out, 0, sizeof(*out));

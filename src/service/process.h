@@ -12,7 +12,7 @@
 
 #include "common/err.h"
 #include "common/proc_attr.h"
-#include "db/process.h"
+#include "db/db.h" /* struct db_key_list */
 #include "service/ctx.h"
 
 /* A decoded create_process_instance request. Owns items. */
@@ -36,10 +36,10 @@ int svc_process_create(const struct svc_req *req,
 /*
  * §8: the processes of a service instance. Missing ids -> 1199006
  * (service_instance_id first). Unknown / other business / other tenant ->
- * 0 with an empty list. Free with db_proc_record_list_free.
+ * 0 with an empty list. Free with proc_record_list_free.
  */
 int svc_process_list(const struct svc_req *req, int64_t biz_id,
-    int64_t service_instance_id, struct db_proc_record_list *out,
+    int64_t service_instance_id, struct proc_record_list *out,
     struct err *e) MUST_CHECK;
 
 /*
