@@ -109,10 +109,10 @@ int pq_oom(struct err *e);
 int pq_command(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e) MUST_CHECK;
 
-/* Reads rows of (id, name, func, regex) into out (emptied first). 0, or -1
- * with e set when out of memory (out then empty). */
-int pq_read_keys(const PGresult *r, struct db_key_list *out, struct err *e)
-    MUST_CHECK;
+/* Runs stmt, a query of rows (id, name, func, regex) taking (tenant, id),
+ * into out (emptied first). 0, or -1 with e set (out then empty). */
+int pq_keys(struct db *db, const struct pq_stmt *stmt, const char *tenant,
+    int64_t id, struct db_key_list *out, struct err *e) MUST_CHECK;
 
 /* Reads column col of row into p as a value of kind: NULL is PV_NULL,
  * anything else PV_SET. -1 when out of memory. */

@@ -196,25 +196,13 @@ static const struct pq_stmt proc_keys_stmt = {
 	true,
 };
 
-
 int
 db_proc_keys(struct db *db, const char *tenant, int64_t service_instance_id,
     struct db_key_list *out, struct err *e)
 {
-	char sid[24];
-	const char *params[] = { tenant, sid };
-	PGresult *r;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	pq_fmt_id(sid, sizeof(sid), service_instance_id);
-	r = pq_exec(db, &proc_keys_stmt, 2, params, e);
-	if (r == NULL)
-		return -1;
-	rc = pq_read_keys(r, out, e);
-	PQclear(r);
-	return rc;
+	return pq_keys(db, &proc_keys_stmt, tenant, service_instance_id, out, e);
 }
+
 static int
 read_process(const PGresult *r, int row, struct proc_record *rec)
 {

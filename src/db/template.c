@@ -473,22 +473,9 @@ static const struct pq_stmt ptmpl_keys_stmt = {
 	true,
 };
 
-
 int
 db_ptmpl_keys(struct db *db, const char *tenant, int64_t service_template_id,
     struct db_key_list *out, struct err *e)
 {
-	char stid[24];
-	const char *params[] = { tenant, stid };
-	PGresult *r;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	pq_fmt_id(stid, sizeof(stid), service_template_id);
-	r = pq_exec(db, &ptmpl_keys_stmt, 2, params, e);
-	if (r == NULL)
-		return -1;
-	rc = pq_read_keys(r, out, e);
-	PQclear(r);
-	return rc;
+	return pq_keys(db, &ptmpl_keys_stmt, tenant, service_template_id, out, e);
 }
