@@ -34,7 +34,9 @@
  *   parallel     P: send the request P times at once (${p} in the body = 0..P-1
  *                per request); then instead of expect:
  *   expect_codes {"0": 1, "1199014": 15} exact envelope-code counts, and
- *   expect_statuses [200] allowed HTTP statuses (default [200])
+ *   expect_statuses [200] allowed HTTP statuses (default [200]);
+ *   expect_failure_message "text" every response with a non-zero code
+ *   must contain
  *   repeat       N: run the step N times in a row, ${i}/${i1} = iteration
  *   timeout_ms   request timeout (default 30000); comment: ignored
  *
@@ -1361,6 +1363,7 @@ run_parallel(const json_t *x, const struct request *rq, bool envelope, long p,
 	pthread_barrier_t start;
 	json_t *counts = json_object();
 	const json_t *statuses = json_object_get(x, "expect_statuses");
+	const json_t *loser_msg = json_object_get(x, "expect_failure_message");
 	long k, bad = -1;
 	char code[32];
 
@@ -1390,6 +1393,13 @@ run_parallel(const json_t *x, const struct request *rq, bool envelope, long p,
 			    w[k].rs.status);
 		else if (envelope)
 			check_envelope(rq, &w[k].rs, &one);
+		/* expect_failure_message: what every failed response must say. */
+		if (loser_msg != NULL && json_is_integer(c) && json_integer_value(c) != 0) {
+			const char *m = json_string_value(json_object_get(w[k].rs.json, "message"));
+			if (m == NULL || strstr(m, json_string_value(loser_msg)) == NULL)
+				diff_add(&one, "request %ld: message %s does not contain %s", k,
+				    m ? m : "(none)", json_string_value(loser_msg));
+		}
 		if (json_is_integer(c))
 			snprintf(code, sizeof code, "%" JSON_INTEGER_FORMAT, json_integer_value(c));
 		else
@@ -1420,6 +1430,7 @@ run_parallel(const json_t *x, const struct request *rq, bool envelope, long p,
 static const char *const step_keys[] = {"name", "comment", "method", "path",
     "headers", "body", "raw_body", "raw_body_hex", "body_size", "auth", "expect",
     "envelope", "save", "sql", "sql_params", "sql_expect", "parallel",
+    "expect_failure_message",
     "expect_codes", "expect_statuses", "repeat", "timeout_ms", NULL};
 
 static void

@@ -590,13 +590,27 @@ out:
 	return rc;
 }
 
+/*
+ * A uniqueness race lost at INSERT (the unique index, 1113016) is told the
+ * way row 10 tells it: the winner has committed by now, so the same check
+ * finds the host and names its path. Runs after the rollback.
+ */
+static void
+explain_race(struct si_work *w, struct err *e)
+{
+	struct err again = { 0 };
+
+	if (check_template_hosts(w, &again) != 0 && again.code == e->code)
+		*e = again;
+}
+
 int
 svc_instance_create(const struct svc_req *req, const struct svc_si_batch *in,
     struct id_list *out, struct err *e)
 {
 	struct db *db = req->ctx->db;
 	struct si_work w = { .req = req, .in = in };
-	bool in_tx = false;
+	bool in_tx = false, raced = false;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -609,9 +623,12 @@ svc_instance_create(const struct svc_req *req, const struct svc_si_batch *in,
 	if (check_module(&w, e) != 0 || check_has_processes(&w, e) != 0 ||
 	    check_hosts(&w, e) != 0 || check_template_hosts(&w, e) != 0 ||
 	    check_attributes(&w, e) != 0 || build_plans(&w, e) != 0 ||
-	    check_unique(&w, e) != 0 || check_template_ids(&w, e) != 0 ||
-	    insert_all(&w, out, e) != 0)
+	    check_unique(&w, e) != 0 || check_template_ids(&w, e) != 0)
 		goto out;
+	if (insert_all(&w, out, e) != 0) {
+		raced = e->code == ERR_TEMPLATE_HOST_DUP;
+		goto out;
+	}
 	in_tx = false; /* COMMIT ends the transaction even when it fails */
 	if (db_commit(db, e) != 0)
 		goto out;
@@ -619,6 +636,8 @@ svc_instance_create(const struct svc_req *req, const struct svc_si_batch *in,
 out:
 	if (in_tx)
 		db_rollback(db);
+	if (raced)
+		explain_race(&w, e);
 	if (rc != 0)
 		id_list_free(out);
 	work_free(&w);

@@ -232,7 +232,7 @@ svc_process_create(const struct svc_req *req, const struct svc_proc_batch *in,
 	struct db *db = req->ctx->db;
 	struct db_proc_new *rows = NULL;
 	struct db_si si;
-	bool in_tx = false;
+	bool in_tx = false, raced = false;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -251,8 +251,10 @@ svc_process_create(const struct svc_req *req, const struct svc_proc_batch *in,
 	}
 	for (size_t i = 0; i < in->n; i++)
 		rows[i] = (struct db_proc_new){ si.biz_id, si.id, 0, si.host_id, &in->items[i] };
-	if (db_proc_insert(db, req->tenant, req->operator, rows, in->n, out->ids, e) != 0)
+	if (db_proc_insert(db, req->tenant, req->operator, rows, in->n, out->ids, e) != 0) {
+		raced = e->code == ERR_DUPLICATE;
 		goto out;
+	}
 	in_tx = false; /* COMMIT ends the transaction even when it fails */
 	if (db_commit(db, e) != 0)
 		goto out;
@@ -261,6 +263,13 @@ svc_process_create(const struct svc_req *req, const struct svc_proc_batch *in,
 out:
 	if (in_tx)
 		db_rollback(db);
+	if (raced) {
+		/* Lost a race at the unique constraint: the winner has committed,
+		 * so the duplicate check now names both processes. */
+		struct err again = { 0 };
+		if (check_processes(req, in, &again) != 0 && again.code == ERR_DUPLICATE)
+			*e = again;
+	}
 	if (rc != 0)
 		id_list_free(out);
 	free(rows);

@@ -274,7 +274,7 @@ svc_ptmpl_create(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 {
 	struct db *db = req->ctx->db;
 	struct db_key_list stored = { 0 };
-	bool in_tx = false;
+	bool in_tx = false, raced = false;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -287,8 +287,12 @@ svc_ptmpl_create(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 	in_tx = true;
 	if (check_service_template(req, in, e) != 0 || check_attributes(in, e) != 0 ||
 	    db_ptmpl_keys(db, req->tenant, in->service_template_id, &stored, e) != 0 ||
-	    check_unique(in, &stored, e) != 0 || insert_batch(req, in, out, e) != 0)
+	    check_unique(in, &stored, e) != 0)
 		goto out;
+	if (insert_batch(req, in, out, e) != 0) {
+		raced = e->code == ERR_PT_NAME_DUP || e->code == ERR_PT_FUNC_DUP;
+		goto out;
+	}
 	in_tx = false; /* COMMIT ends the transaction even when it fails */
 	if (db_commit(db, e) != 0)
 		goto out;
@@ -296,6 +300,16 @@ svc_ptmpl_create(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 out:
 	if (in_tx)
 		db_rollback(db);
+	if (raced) {
+		/* Lost a race at a unique constraint: with the winner committed,
+		 * the uniqueness check names the item and what it collides with. */
+		struct err again = { 0 };
+		db_key_list_free(&stored);
+		if (db_ptmpl_keys(db, req->tenant, in->service_template_id, &stored, &again) == 0 &&
+		    check_unique(in, &stored, &again) != 0 &&
+		    (again.code == ERR_PT_NAME_DUP || again.code == ERR_PT_FUNC_DUP))
+			*e = again;
+	}
 	if (rc != 0)
 		id_list_free(out);
 	db_key_list_free(&stored);
