@@ -167,29 +167,72 @@ encode_ptmpl(const struct svc_ptmpl *t)
 	    "last_time", t->last_time);
 }
 
+/*
+ * bk-cmdb's optional process_template_ids narrows the list to those ids;
+ * absent, null or [] lists them all. An element that is not an integer is
+ * a structural error (1199000).
+ */
+static int
+get_id_filter(json_t *body, json_t **ids, struct err *e)
+{
+	json_t *v;
+	size_t i;
+
+	if (api_get_array(body, "", "process_template_ids", ids, e) != 0)
+		return -1;
+	json_array_foreach(*ids, i, v)
+		if (!json_is_integer(v)) {
+			char path[64];
+			snprintf(path, sizeof(path), "process_template_ids[%zu]", i);
+			err_set(e, ERR_BAD_JSON, path, "must be an integer");
+			return -1;
+		}
+	if (*ids != NULL && json_array_size(*ids) == 0)
+		*ids = NULL;
+	return 0;
+}
+
+static bool
+id_wanted(json_t *ids, int64_t id)
+{
+	json_t *v;
+	size_t i;
+
+	if (ids == NULL)
+		return true;
+	json_array_foreach(ids, i, v)
+		if (json_integer_value(v) == id)
+			return true;
+	return false;
+}
+
 int
 api_list_proc_template(const struct svc_req *req, json_t *body,
     json_t **data, struct err *e)
 {
 	struct svc_ptmpl_list list = { 0 };
 	int64_t biz_id, st_id;
-	json_t *info = NULL;
+	json_t *info = NULL, *ids = NULL;
 	int rc = -1;
 
 	if (api_get_id(body, "", "bk_biz_id", &biz_id, e) != 0 ||
 	    api_get_id(body, "", "service_template_id", &st_id, e) != 0 ||
+	    get_id_filter(body, &ids, e) != 0 ||
 	    svc_ptmpl_find(req, biz_id, st_id, &list, e) != 0)
 		goto out;
 	info = json_array();
 	for (size_t i = 0; info != NULL && i < list.n; i++) {
-		json_t *t = encode_ptmpl(&list.items[i]);
+		json_t *t;
+		if (!id_wanted(ids, list.items[i].id))
+			continue;
+		t = encode_ptmpl(&list.items[i]);
 		if (t == NULL || json_array_append_new(info, t) != 0) {
 			json_decref(info);
 			info = NULL;
 		}
 	}
 	if (info == NULL ||
-	    (*data = json_pack("{s:I, s:o}", "count", (json_int_t)list.n, "info", info)) == NULL) {
+	    (*data = json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(info), "info", info)) == NULL) {
 		oom(e);
 		goto out;
 	}

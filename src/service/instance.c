@@ -49,6 +49,9 @@ struct si_work {
 	struct db_host_list hosts;
 	struct svc_ptmpl_list tmpl;
 	struct si_plan *plans;      /* in->n entries */
+	/* A host lacking the address an IP code needs: found by the merge,
+	 * reported after row 13 so that it never hides a table row. */
+	struct err no_address;
 };
 
 static void
@@ -303,7 +306,7 @@ check_attributes(const struct si_work *w, struct err *e)
 }
 
 static int
-plan_template(const struct si_work *w, size_t i, struct si_plan *plan,
+plan_template(struct si_work *w, size_t i, struct si_plan *plan,
     struct err *e)
 {
 	const struct svc_si_in *in = &w->in->items[i];
@@ -319,9 +322,15 @@ plan_template(const struct si_work *w, size_t i, struct si_plan *plan,
 		const struct svc_ptmpl *pt = &w->tmpl.items[t];
 		plan->n = t + 1; /* what plan owns so far, for work_free */
 		plan->template_ids[t] = pt->id;
+		struct err merge = { 0 };
 		if (merge_instantiate(pt, plan->host, override_for(in, pt->id),
-		    host_path, &plan->procs[t], e) != 0)
+		    host_path, &plan->procs[t], &merge) == 0)
+			continue;
+		if (merge.http_status != 200) { /* out of memory */
+			err_copy(e, &merge);
 			return -1;
+		}
+		err_copy(&w->no_address, &merge); /* keeps the first, in input order */
 	}
 	return 0;
 }
@@ -465,6 +474,16 @@ check_unique(const struct si_work *w, struct err *e)
 			return -1;
 	}
 	return 0;
+}
+
+/* After row 13: the merge's IP-code failures (see si_work.no_address). */
+static int
+check_addresses(const struct si_work *w, struct err *e)
+{
+	if (!err_isset(&w->no_address))
+		return 0;
+	err_copy(e, &w->no_address);
+	return -1;
 }
 
 /* Row 13: a non-zero process_template_id must be one of the module's. */
@@ -623,7 +642,8 @@ svc_instance_create(const struct svc_req *req, const struct svc_si_batch *in,
 	if (check_module(&w, e) != 0 || check_has_processes(&w, e) != 0 ||
 	    check_hosts(&w, e) != 0 || check_template_hosts(&w, e) != 0 ||
 	    check_attributes(&w, e) != 0 || build_plans(&w, e) != 0 ||
-	    check_unique(&w, e) != 0 || check_template_ids(&w, e) != 0)
+	    check_unique(&w, e) != 0 || check_template_ids(&w, e) != 0 ||
+	    check_addresses(&w, e) != 0)
 		goto out;
 	if (insert_all(&w, out, e) != 0) {
 		raced = e->code == ERR_TEMPLATE_HOST_DUP;
