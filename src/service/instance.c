@@ -118,7 +118,12 @@ check_module(struct si_work *w, struct err *e)
 		err_set(e, ERR_MODULE_UNKNOWN, "bk_module_id", "module %" PRId64 " does not exist", in->module_id);
 		return -1;
 	}
-	if (in->biz_id <= 0 || w->module.biz_id != in->biz_id) {
+	if (in->biz_id <= 0) {
+		/* §10: a missing business is answered as row 5. */
+		err_set(e, ERR_MODULE_OTHER_BIZ, "bk_biz_id", "is required (a positive integer)");
+		return -1;
+	}
+	if (w->module.biz_id != in->biz_id) {
 		err_set(e, ERR_MODULE_OTHER_BIZ, "bk_biz_id", "module %" PRId64 " belongs to business %" PRId64 ", not %" PRId64,
 		    in->module_id, w->module.biz_id, in->biz_id);
 		return -1;
