@@ -62,3 +62,12 @@ id_list_free(struct id_list *l)
 	l->ids = NULL;
 	l->n = 0;
 }
+
+int
+svc_require_id(int64_t id, int code, const char *field, struct err *e)
+{
+	if (id > 0)
+		return 0;
+	err_set(e, code, field, "is required (a positive integer)");
+	return -1;
+}

@@ -38,6 +38,13 @@ void svc_ctx_free(struct svc_ctx *ctx);
  */
 bool svc_ready(struct svc_ctx *ctx, char *reason, size_t n) MUST_CHECK;
 
+/*
+ * The request's id field (missing and null decode to 0) must be positive:
+ * 0, or -1 with e = code at field ("is required (a positive integer)").
+ */
+int svc_require_id(int64_t id, int code, const char *field, struct err *e)
+    MUST_CHECK;
+
 /* A list of ids in input order, as the create APIs return them. */
 struct id_list {
 	int64_t *ids;

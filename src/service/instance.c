@@ -108,21 +108,17 @@ check_module(struct si_work *w, struct err *e)
 	const struct svc_si_batch *in = w->in;
 	bool found;
 
-	if (in->module_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "bk_module_id", "is required (a positive integer)");
+	if (svc_require_id(in->module_id, ERR_BAD_VALUE, "bk_module_id", e) != 0)
 		return -1;
-	}
 	if (db_module_get(w->req->ctx->db, w->req->tenant, in->module_id, &w->module, &found, e) != 0)
 		return -1;
 	if (!found) {
 		err_set(e, ERR_MODULE_UNKNOWN, "bk_module_id", "module %" PRId64 " does not exist", in->module_id);
 		return -1;
 	}
-	if (in->biz_id <= 0) {
-		/* §10: a missing business is answered as row 5. */
-		err_set(e, ERR_MODULE_OTHER_BIZ, "bk_biz_id", "is required (a positive integer)");
+	/* §10: a missing business is answered as row 5. */
+	if (svc_require_id(in->biz_id, ERR_MODULE_OTHER_BIZ, "bk_biz_id", e) != 0)
 		return -1;
-	}
 	if (w->module.biz_id != in->biz_id) {
 		err_set(e, ERR_MODULE_OTHER_BIZ, "bk_biz_id", "module %" PRId64 " belongs to business %" PRId64 ", not %" PRId64,
 		    in->module_id, w->module.biz_id, in->biz_id);

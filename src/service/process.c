@@ -156,14 +156,10 @@ check_request(const struct svc_req *req, const struct svc_proc_batch *in,
 		    in->n, SVC_MAX_BATCH);
 		return -1;
 	}
-	if (in->service_instance_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "service_instance_id", "is required (a positive integer)");
+	if (svc_require_id(in->service_instance_id, ERR_BAD_VALUE, "service_instance_id", e) != 0)
 		return -1;
-	}
-	if (in->biz_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "bk_biz_id", "is required (a positive integer)");
+	if (svc_require_id(in->biz_id, ERR_BAD_VALUE, "bk_biz_id", e) != 0)
 		return -1;
-	}
 	if (db_si_get(req->ctx->db, req->tenant, in->service_instance_id, si, &found, e) != 0)
 		return -1;
 	if (!found) {
@@ -282,14 +278,10 @@ svc_process_list(const struct svc_req *req, int64_t biz_id,
     struct err *e)
 {
 	memset(out, 0, sizeof(*out));
-	if (service_instance_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "service_instance_id", "is required (a positive integer)");
+	if (svc_require_id(service_instance_id, ERR_BAD_VALUE, "service_instance_id", e) != 0)
 		return -1;
-	}
-	if (biz_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "bk_biz_id", "is required (a positive integer)");
+	if (svc_require_id(biz_id, ERR_BAD_VALUE, "bk_biz_id", e) != 0)
 		return -1;
-	}
 	if (db_ready(req->ctx->db, e) != 0)
 		return -1;
 	return db_proc_list(req->ctx->db, req->tenant, biz_id, service_instance_id, out, e);

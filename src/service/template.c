@@ -88,14 +88,10 @@ svc_ptmpl_find(const struct svc_req *req, int64_t biz_id,
     int64_t service_template_id, struct svc_ptmpl_list *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
-	if (biz_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "bk_biz_id", "is required (a positive integer)");
+	if (svc_require_id(biz_id, ERR_BAD_VALUE, "bk_biz_id", e) != 0)
 		return -1;
-	}
-	if (service_template_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "service_template_id", "is required (a positive integer)");
+	if (svc_require_id(service_template_id, ERR_BAD_VALUE, "service_template_id", e) != 0)
 		return -1;
-	}
 	return load(req, biz_id, service_template_id, out, e);
 }
 
@@ -118,10 +114,8 @@ svc_stmpl_create(const struct svc_req *req, const struct svc_stmpl_in *in,
 	struct pval name = { 0 };
 	int rc = -1;
 
-	if (in->biz_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "bk_biz_id", "is required (a positive integer)");
+	if (svc_require_id(in->biz_id, ERR_BAD_VALUE, "bk_biz_id", e) != 0)
 		return -1;
-	}
 	if (pval_copy(&name, &in->name) != 0)
 		return oom(e);
 	pval_check(&name, &stmpl_name_attr, "name");
@@ -159,14 +153,10 @@ check_request(const struct svc_ptmpl_batch *in, struct err *e)
 		    in->items.n, SVC_MAX_BATCH);
 		return -1;
 	}
-	if (in->biz_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "bk_biz_id", "is required (a positive integer)");
+	if (svc_require_id(in->biz_id, ERR_BAD_VALUE, "bk_biz_id", e) != 0)
 		return -1;
-	}
-	if (in->service_template_id <= 0) {
-		err_set(e, ERR_BAD_VALUE, "service_template_id", "is required (a positive integer)");
+	if (svc_require_id(in->service_template_id, ERR_BAD_VALUE, "service_template_id", e) != 0)
 		return -1;
-	}
 	return 0;
 }
 
