@@ -79,7 +79,7 @@ out:
 
 /* processes[i]: an object whose spec is an object, null or absent ({}). */
 static int
-decode_item(json_t *item, size_t i, struct svc_ptmpl *t, struct err *e)
+decode_item(json_t *item, size_t i, struct proc_template *t, struct err *e)
 {
 	char base[64], path[80];
 	json_t *spec;
@@ -147,7 +147,7 @@ out:
 
 /* One info entry of api-contract.md §10 Templates. NULL on out of memory. */
 static json_t *
-encode_ptmpl(const struct svc_ptmpl *t)
+encode_ptmpl(const struct proc_template *t)
 {
 	const struct pval *name = &t->v.attr[PAI_PROCESS_NAME];
 	json_t *prop = procjson_encode_template(&t->v, t->locked,
@@ -210,7 +210,7 @@ int
 api_list_proc_template(const struct svc_req *req, json_t *body,
     json_t **data, struct err *e)
 {
-	struct svc_ptmpl_list list = { 0 };
+	struct proc_template_list list = { 0 };
 	int64_t biz_id, st_id;
 	json_t *info = NULL, *ids = NULL;
 	int rc = -1;
@@ -238,6 +238,6 @@ api_list_proc_template(const struct svc_req *req, json_t *body,
 	}
 	rc = 0;
 out:
-	svc_ptmpl_list_free(&list);
+	proc_template_list_free(&list);
 	return rc;
 }

@@ -65,6 +65,18 @@ proc_record_list_free(struct proc_record_list *l)
 }
 
 void
+proc_template_list_free(struct proc_template_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		proc_values_clear(&l->items[i].v);
+		free(l->items[i].row_locked);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void
 proc_values_clear(struct proc_values *v)
 {
 	if (v == NULL)

@@ -109,6 +109,25 @@ struct proc_record_list {
 /* Frees the records and empties l. */
 void proc_record_list_free(struct proc_record_list *l);
 
+/* A process template, as stored, loaded and listed (db -> service -> api).
+ * Owns v and row_locked. */
+struct proc_template {
+	int64_t id, biz_id, service_template_id;
+	struct proc_values v;               /* PV_SET: the template sets it */
+	bool locked[PROC_ATTR_COUNT];       /* as_default_value (always for PA_ALWAYS_LOCKED) */
+	bool (*row_locked)[BIND_KEY_COUNT]; /* per bind row (v.nrows) and key */
+	char creator[129], modifier[129];
+	char create_time[32], last_time[32]; /* RFC 3339, milliseconds, UTC "Z" */
+};
+
+struct proc_template_list {
+	struct proc_template *items; /* ascending id */
+	size_t n;
+};
+
+/* Frees the templates and empties l. */
+void proc_template_list_free(struct proc_template_list *l);
+
 /* Frees what v owns and zeroes it (v itself is not freed). NULL-safe. */
 void proc_values_clear(struct proc_values *v);
 void pval_clear(struct pval *p);

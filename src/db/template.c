@@ -346,17 +346,6 @@ out:
 
 /* ---- reading process templates ---- */
 
-void
-db_ptmpl_list_free(struct db_ptmpl_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		proc_values_clear(&l->items[i].v);
-		free(l->items[i].row_locked);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
 
 /* Sets flags[i] for each name of the comma list that names entry i. */
 static void
@@ -374,7 +363,7 @@ read_locks(const char *list, bool *flags, size_t n, const char *(*name)(size_t))
 }
 
 static int
-read_template(const PGresult *r, int row, struct db_ptmpl *t)
+read_template(const PGresult *r, int row, struct proc_template *t)
 {
 	int col = LIST_FIXED;
 
@@ -398,7 +387,7 @@ read_template(const PGresult *r, int row, struct db_ptmpl *t)
 }
 
 static int
-read_bind(const PGresult *r, int row, struct db_ptmpl *t)
+read_bind(const PGresult *r, int row, struct proc_template *t)
 {
 	int col = LIST_FIXED + attr_cols + 2; /* after b.position, b.locked */
 	size_t n = t->v.nrows;
@@ -425,7 +414,7 @@ read_bind(const PGresult *r, int row, struct db_ptmpl *t)
 
 int
 db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
-    int64_t service_template_id, struct db_ptmpl_list *out, struct err *e)
+    int64_t service_template_id, struct proc_template_list *out, struct err *e)
 {
 	char stid[24], biz[24];
 	const char *params[] = { tenant, stid, biz };
@@ -445,7 +434,7 @@ db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
 		goto fail;
 	for (int i = 0; i < PQntuples(r); i++) {
 		int64_t id = pq_int(r, i, 0);
-		struct db_ptmpl *t;
+		struct proc_template *t;
 		if (out->n == 0 || out->items[out->n - 1].id != id) {
 			t = &out->items[out->n++];
 			if (read_template(r, i, t) != 0)
@@ -459,7 +448,7 @@ db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
 	goto out;
 fail:
 	pq_oom(e);
-	db_ptmpl_list_free(out);
+	proc_template_list_free(out);
 out:
 	PQclear(r);
 	return rc;

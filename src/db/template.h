@@ -65,20 +65,6 @@ int db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
     const struct db_ptmpl_new *rows, size_t n, int64_t *ids_out,
     struct err *e) MUST_CHECK;
 
-/* A stored process template. Owns v and row_locked. */
-struct db_ptmpl {
-	int64_t id, biz_id, service_template_id;
-	struct proc_values v;               /* unset columns are PV_NULL */
-	bool locked[PROC_ATTR_COUNT];       /* locked_fields, plus PA_ALWAYS_LOCKED */
-	bool (*row_locked)[BIND_KEY_COUNT]; /* locked_keys per row (v.nrows) */
-	char creator[129], modifier[129];
-	char create_time[32], last_time[32]; /* RFC 3339, milliseconds, UTC "Z" */
-};
-
-struct db_ptmpl_list {
-	struct db_ptmpl *items;
-	size_t n;
-};
 
 /*
  * The process templates of a service template in the tenant (and in
@@ -87,9 +73,8 @@ struct db_ptmpl_list {
  * db_ptmpl_list_free (NULL-safe contents; the list struct is not freed).
  */
 int db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
-    int64_t service_template_id, struct db_ptmpl_list *out, struct err *e)
+    int64_t service_template_id, struct proc_template_list *out, struct err *e)
     MUST_CHECK;
-void db_ptmpl_list_free(struct db_ptmpl_list *l);
 
 /* The keys of every process template of a service template, ascending id.
  * Free with db_key_list_free. */

@@ -47,7 +47,7 @@ struct si_work {
 	const struct svc_si_batch *in;
 	struct db_module module;
 	struct db_host_list hosts;
-	struct svc_ptmpl_list tmpl;
+	struct proc_template_list tmpl;
 	struct si_plan *plans;      /* in->n entries */
 	/* A host lacking the address an IP code needs: found by the merge,
 	 * reported after row 13 so that it never hides a table row. */
@@ -69,7 +69,7 @@ work_free(struct si_work *w)
 	}
 	free(w->plans);
 	db_host_list_free(&w->hosts);
-	svc_ptmpl_list_free(&w->tmpl);
+	proc_template_list_free(&w->tmpl);
 }
 
 static int
@@ -256,8 +256,8 @@ out:
 	return rc;
 }
 
-static const struct svc_ptmpl *
-find_template(const struct svc_ptmpl_list *l, int64_t id)
+static const struct proc_template *
+find_template(const struct proc_template_list *l, int64_t id)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (l->items[i].id == id)
@@ -294,7 +294,7 @@ check_attributes(const struct si_work *w, struct err *e)
 			    override_for(in, sp->template_id) == &sp->v) {
 				/* Only the first entry per template is merged, so only
 				 * it is checked; foreign templates fail at row 13. */
-				const struct svc_ptmpl *t = find_template(&w->tmpl, sp->template_id);
+				const struct proc_template *t = find_template(&w->tmpl, sp->template_id);
 				bad = t ? merge_override_error(t, &sp->v) : NULL;
 			}
 			if (bad != NULL) {
@@ -320,7 +320,7 @@ plan_template(struct si_work *w, size_t i, struct si_plan *plan,
 		return oom(e);
 	snprintf(host_path, sizeof(host_path), "instances[%zu].bk_host_id", i);
 	for (size_t t = 0; t < w->tmpl.n; t++) {
-		const struct svc_ptmpl *pt = &w->tmpl.items[t];
+		const struct proc_template *pt = &w->tmpl.items[t];
 		plan->n = t + 1; /* what plan owns so far, for work_free */
 		plan->template_ids[t] = pt->id;
 		struct err merge = { 0 };

@@ -26,7 +26,7 @@ find_row(const struct proc_values *override, int64_t row_id)
 
 /* The index of the template bind row with row_id id, or -1. */
 static long
-template_row(const struct svc_ptmpl *t, int64_t id)
+template_row(const struct proc_template *t, int64_t id)
 {
 	for (size_t r = 0; r < t->v.nrows; r++)
 		if (t->v.rows[r].key[BKI_TEMPLATE_ROW_ID].i == id)
@@ -43,7 +43,7 @@ template_row(const struct svc_ptmpl *t, int64_t id)
  * an unknown key) is an error whether or not it would have matched.
  */
 const struct err *
-merge_override_error(const struct svc_ptmpl *t, const struct proc_values *o)
+merge_override_error(const struct proc_template *t, const struct proc_values *o)
 {
 	bool skip[PROC_ATTR_COUNT];
 	const struct err *bad;
@@ -132,7 +132,7 @@ given(const struct pval *p)
  * a code to resolve).
  */
 static int
-override_row(const struct svc_ptmpl *t, size_t r, const struct bind_row *o,
+override_row(const struct proc_template *t, size_t r, const struct bind_row *o,
     struct bind_row *dst, bool *ip_given)
 {
 	for (size_t k = 0; k < BIND_KEY_COUNT; k++) {
@@ -155,7 +155,7 @@ override_row(const struct svc_ptmpl *t, size_t r, const struct bind_row *o,
  * code its host cannot serve.
  */
 int
-merge_instantiate(const struct svc_ptmpl *t, const struct db_host *host,
+merge_instantiate(const struct proc_template *t, const struct db_host *host,
     const struct proc_values *o, const char *host_path, struct proc_values *out,
     struct err *e)
 {

@@ -17,7 +17,7 @@
  * match a template row; rows whose match cannot be told), or NULL. Locked
  * fields are ignored whatever they hold. Borrowed; valid while o lives.
  */
-const struct err *merge_override_error(const struct svc_ptmpl *t,
+const struct err *merge_override_error(const struct proc_template *t,
     const struct proc_values *o);
 
 /*
@@ -27,7 +27,7 @@ const struct err *merge_override_error(const struct svc_ptmpl *t,
  * entry of a comma list). A code the host has no address for -> 1199006 at
  * host_path. 0, or -1 with e set; out is then for proc_values_clear.
  */
-int merge_instantiate(const struct svc_ptmpl *t, const struct db_host *host,
+int merge_instantiate(const struct proc_template *t, const struct db_host *host,
     const struct proc_values *o, const char *host_path,
     struct proc_values *out, struct err *e) MUST_CHECK;
 

@@ -15,84 +15,24 @@ oom(struct err *e)
 	return -1;
 }
 
-void
-svc_ptmpl_list_free(struct svc_ptmpl_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		proc_values_clear(&l->items[i].v);
-		free(l->items[i].row_locked);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
-
-/*
- * Moves the stored templates of src into dst (ascending id either way):
- * dst takes over values and lock arrays, src is left empty.
- */
-static int
-take_templates(struct db_ptmpl_list *src, struct svc_ptmpl_list *dst,
-    struct err *e)
-{
-	memset(dst, 0, sizeof(*dst));
-	dst->items = calloc(src->n + 1, sizeof(*dst->items));
-	if (dst->items == NULL)
-		return oom(e);
-	for (size_t i = 0; i < src->n; i++) {
-		struct db_ptmpl *s = &src->items[i];
-		struct svc_ptmpl *d = &dst->items[i];
-
-		d->id = s->id;
-		d->biz_id = s->biz_id;
-		d->service_template_id = s->service_template_id;
-		d->v = s->v;
-		memcpy(d->locked, s->locked, sizeof(d->locked));
-		d->row_locked = s->row_locked;
-		snprintf(d->creator, sizeof(d->creator), "%s", s->creator);
-		snprintf(d->modifier, sizeof(d->modifier), "%s", s->modifier);
-		snprintf(d->create_time, sizeof(d->create_time), "%s", s->create_time);
-		snprintf(d->last_time, sizeof(d->last_time), "%s", s->last_time);
-		memset(&s->v, 0, sizeof(s->v));
-		s->row_locked = NULL;
-	}
-	dst->n = src->n;
-	return 0;
-}
-
-static int
-load(const struct svc_req *req, int64_t biz_id, int64_t service_template_id,
-    struct svc_ptmpl_list *out, struct err *e)
-{
-	struct db_ptmpl_list stored = { 0 };
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (db_ptmpl_list(req->ctx->db, req->tenant, biz_id, service_template_id,
-	    &stored, e) != 0)
-		return -1;
-	rc = take_templates(&stored, out, e);
-	db_ptmpl_list_free(&stored);
-	return rc;
-}
-
 int
 svc_ptmpl_load(const struct svc_req *req, int64_t biz_id,
-    int64_t service_template_id, struct svc_ptmpl_list *out, struct err *e)
+    int64_t service_template_id, struct proc_template_list *out, struct err *e)
 {
-	return load(req, biz_id, service_template_id, out, e);
+	return db_ptmpl_list(req->ctx->db, req->tenant, biz_id, service_template_id,
+	    out, e);
 }
 
 int
 svc_ptmpl_find(const struct svc_req *req, int64_t biz_id,
-    int64_t service_template_id, struct svc_ptmpl_list *out, struct err *e)
+    int64_t service_template_id, struct proc_template_list *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
 	if (svc_require_id(biz_id, ERR_BAD_VALUE, "bk_biz_id", e) != 0)
 		return -1;
 	if (svc_require_id(service_template_id, ERR_BAD_VALUE, "service_template_id", e) != 0)
 		return -1;
-	return load(req, biz_id, service_template_id, out, e);
+	return svc_ptmpl_load(req, biz_id, service_template_id, out, e);
 }
 
 /* ---- create_service_template ---- */
@@ -141,7 +81,7 @@ out:
 void
 svc_ptmpl_batch_free(struct svc_ptmpl_batch *b)
 {
-	svc_ptmpl_list_free(&b->items);
+	proc_template_list_free(&b->items);
 }
 
 /* Rows 2-5 of the batch: nothing to look up yet. */
@@ -244,7 +184,7 @@ insert_batch(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 		goto out;
 	}
 	for (size_t i = 0; i < in->items.n; i++) {
-		const struct svc_ptmpl *t = &in->items.items[i];
+		const struct proc_template *t = &in->items.items[i];
 		rows[i] = (struct db_ptmpl_new){ &t->v, t->locked,
 			(const bool (*)[BIND_KEY_COUNT])t->row_locked };
 	}

@@ -21,23 +21,6 @@
 #include "db/template.h"
 #include "service/ctx.h"
 
-/* One process template. Owns v and row_locked. */
-struct svc_ptmpl {
-	int64_t id;
-	int64_t biz_id;
-	int64_t service_template_id;
-	struct proc_values v;              /* PV_SET: the template sets it */
-	bool locked[PROC_ATTR_COUNT];      /* as_default_value */
-	bool (*row_locked)[BIND_KEY_COUNT]; /* per bind row (v.nrows) and key */
-	char creator[129], modifier[129];
-	char create_time[32], last_time[32];
-};
-
-struct svc_ptmpl_list {
-	struct svc_ptmpl *items;   /* ascending id */
-	size_t n;
-};
-void svc_ptmpl_list_free(struct svc_ptmpl_list *l);
 
 /*
  * The process templates of a service template in this tenant and business
@@ -45,7 +28,7 @@ void svc_ptmpl_list_free(struct svc_ptmpl_list *l);
  * outside one). 0, or -1 with e set.
  */
 int svc_ptmpl_load(const struct svc_req *req, int64_t biz_id,
-    int64_t service_template_id, struct svc_ptmpl_list *out, struct err *e)
+    int64_t service_template_id, struct proc_template_list *out, struct err *e)
     MUST_CHECK;
 
 /* ---- create_service_template ---- */
@@ -82,7 +65,7 @@ int svc_stmpl_create(const struct svc_req *req, const struct svc_stmpl_in *in,
 struct svc_ptmpl_batch {
 	int64_t biz_id;                /* 0 when missing or null */
 	int64_t service_template_id;   /* 0 when missing or null */
-	struct svc_ptmpl_list items;
+	struct proc_template_list items;
 };
 void svc_ptmpl_batch_free(struct svc_ptmpl_batch *b);
 
@@ -107,11 +90,11 @@ int svc_ptmpl_create(const struct svc_req *req,
  * list_proc_template: bk_biz_id, then service_template_id, missing or <= 0
  * -> 1199006. The process templates of that service template in that
  * business and tenant, ascending id (empty when there are none, or the
- * template is unknown). 0 with *out (free with svc_ptmpl_list_free), or -1
+ * template is unknown). 0 with *out (free with proc_template_list_free), or -1
  * with e set.
  */
 int svc_ptmpl_find(const struct svc_req *req, int64_t biz_id,
-    int64_t service_template_id, struct svc_ptmpl_list *out, struct err *e)
+    int64_t service_template_id, struct proc_template_list *out, struct err *e)
     MUST_CHECK;
 
 #endif
