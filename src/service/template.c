@@ -152,21 +152,25 @@ template_path(char *buf, size_t n, size_t i, bool by_name, const void *arg)
 	spec_path(buf, n, i, by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME);
 }
 
-/* api-contract.md §4: names unique within the service template. */
+/* api-contract.md §4: names unique within the service template, among the
+ * batch and the templates already stored (read here). */
 static int
-check_unique(const struct svc_ptmpl_batch *in, const struct db_key_list *stored,
+check_unique(const struct svc_req *req, const struct svc_ptmpl_batch *in,
     struct err *e)
 {
 	static const struct svc_unique_rule rule = { ERR_PT_NAME_DUP, ERR_PT_FUNC_DUP,
 		"service template", "process template", template_path, NULL };
 	const struct proc_values **procs = calloc(in->items.n + 1, sizeof(*procs));
-	int rc;
+	struct db_key_list stored = { 0 };
+	int rc = -1;
 
 	if (procs == NULL)
 		return oom(e);
 	for (size_t i = 0; i < in->items.n; i++)
 		procs[i] = &in->items.items[i].v;
-	rc = svc_check_unique(procs, in->items.n, stored, &rule, e);
+	if (db_ptmpl_keys(req->ctx->db, req->tenant, in->service_template_id, &stored, e) == 0)
+		rc = svc_check_unique(procs, in->items.n, &stored, &rule, e);
+	db_key_list_free(&stored);
 	free(procs);
 	return rc;
 }
@@ -203,7 +207,6 @@ svc_ptmpl_create(const struct svc_req *req, const struct svc_ptmpl_batch *in,
     struct id_list *out, struct err *e)
 {
 	struct db *db = req->ctx->db;
-	struct db_key_list stored = { 0 };
 	bool in_tx = false, raced = false;
 	int rc = -1;
 
@@ -216,8 +219,7 @@ svc_ptmpl_create(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 		goto out;
 	in_tx = true;
 	if (check_service_template(req, in, e) != 0 || check_attributes(in, e) != 0 ||
-	    db_ptmpl_keys(db, req->tenant, in->service_template_id, &stored, e) != 0 ||
-	    check_unique(in, &stored, e) != 0)
+	    check_unique(req, in, e) != 0)
 		goto out;
 	if (insert_batch(req, in, out, e) != 0) {
 		raced = e->code == ERR_PT_NAME_DUP || e->code == ERR_PT_FUNC_DUP;
@@ -234,14 +236,11 @@ out:
 		/* Lost a race at a unique constraint: with the winner committed,
 		 * the uniqueness check names the item and what it collides with. */
 		struct err again = { 0 };
-		db_key_list_free(&stored);
-		if (db_ptmpl_keys(db, req->tenant, in->service_template_id, &stored, &again) == 0 &&
-		    check_unique(in, &stored, &again) != 0 &&
+		if (check_unique(req, in, &again) != 0 &&
 		    (again.code == ERR_PT_NAME_DUP || again.code == ERR_PT_FUNC_DUP))
 			*e = again;
 	}
 	if (rc != 0)
 		id_list_free(out);
-	db_key_list_free(&stored);
 	return rc;
 }
