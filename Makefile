@@ -22,7 +22,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) src/api/procjson.c
 
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all asan deps run test lint clean stop-db bench fuzz
+.PHONY: all asan deps run test lint clean stop-db bench fuzz openapi-check
 
 all: build/procsvc
 
@@ -104,6 +104,20 @@ fuzz:
 bench: deps
 	@$(MAKE) --no-print-directory build/procsvc
 	@bash scripts/bench.sh
+
+# openapi.yaml: valid OpenAPI 3.1, every schema compiles, and the checker's
+# own selftest (tests/openapi/check.mjs). npm ci runs again only when the
+# lockfile changes; afterwards everything works offline.
+OPENAPI_NPM_STAMP := tests/openapi/node_modules/.package-lock.json
+
+$(OPENAPI_NPM_STAMP): tests/openapi/package.json tests/openapi/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+	    $(MAKE) --no-print-directory deps DEPS_APT="nodejs npm"
+	cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error
+
+openapi-check: $(OPENAPI_NPM_STAMP)
+	@node tests/openapi/check.mjs doc
+	@node tests/openapi/check.mjs selftest
 
 lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
