@@ -141,7 +141,7 @@ install: build/procsvc
 	install -m 0644 migrations/*.sql $(DESTDIR)$(DATADIR)/migrations/
 	install -m 0644 docs/procsvc.1 $(DESTDIR)$(MANDIR)/procsvc.1
 	install -m 0644 packaging/procsvc.env.example $(DESTDIR)$(DATADIR)/procsvc.env.example
-	install -m 0644 LICENSE README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 LICENSE README.md CHANGELOG.md docs/api.md $(DESTDIR)$(DOCDIR)/
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/procsvc.service > $(DESTDIR)$(UNITDIR)/procsvc.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/procsvc.service
 

@@ -542,6 +542,7 @@ main() {
 		ops_compose
 		ops_install
 		ops_run_dir
+		ops_docs
 		run_server_suite
 		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite
 	else

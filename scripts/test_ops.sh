@@ -194,7 +194,8 @@ ops_install() {
 	bin=$dest/usr/bin/procsvc
 	for f in "$bin" "$dest/usr/share/procsvc/migrations/0001_init.up.sql" \
 		"$dest/usr/share/man/man1/procsvc.1" "$dest/usr/lib/systemd/system/procsvc.service" \
-		"$dest/usr/share/procsvc/procsvc.env.example" "$dest/usr/share/doc/procsvc/LICENSE"; do
+		"$dest/usr/share/procsvc/procsvc.env.example" "$dest/usr/share/doc/procsvc/LICENSE" \
+		"$dest/usr/share/doc/procsvc/api.md"; do
 		[ -f "$f" ] || ops_fails="$ops_fails; missing ${f#"$dest"}"
 	done
 	ops_expect "installed --version" 0 "$bin" --version &&
@@ -265,4 +266,26 @@ ops_start_log() {
 	ops_check "start-up log" eval 'ops_has "schema version" && ops_has "(current)" &&
 		ops_has "listening on http://127.0.0.1:$server_port" && ops_has "(commit "'
 	ops_result "serve logs the database's schema version before it listens"
+}
+
+# The repository explains itself: the README links only to files it holds,
+# and docs/api.md documents every route of the routing table with both of
+# its paths.
+ops_docs() {
+	local link name path
+	ops_fails=""
+	while read -r link; do
+		case $link in
+		http://* | https://* | \#*) ;;
+		../* | /*) ops_fails="$ops_fails; README links outside the repository: $link" ;;
+		*) [ -e "${link%%#*}" ] || ops_fails="$ops_fails; README links to missing $link" ;;
+		esac
+	done < <(grep -o '](\([^)]*\))' README.md | sed 's/^](//; s/)$//')
+	grep -q '\.\./shared' README.md && ops_fails="$ops_fails; README points outside the repository"
+	while read -r name path; do
+		grep -qF "/api/c/compapi/v2/cc/$name/" docs/api.md &&
+			grep -qF "\`POST $path\`" docs/api.md ||
+			ops_fails="$ops_fails; docs/api.md lacks $name ($path)"
+	done < <(sed -n 's/^\t{ "\([a-z_]*\)", "\([^"]*\)".*/\1 \2/p' src/http/router.c)
+	ops_result "docs: README links stay in the repository, docs/api.md covers every route"
 }
