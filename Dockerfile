@@ -7,7 +7,10 @@ RUN apt-get update \
 WORKDIR /src
 COPY Makefile ./
 COPY src ./src
-RUN make build/procsvc
+# The build context has no .git: pass the commit for `procsvc --version`
+# (docker build --build-arg PROCSVC_COMMIT=$(git describe --always --dirty)).
+ARG PROCSVC_COMMIT=unknown
+RUN make build/procsvc PROCSVC_COMMIT="$PROCSVC_COMMIT"
 
 # Runtime: only the shared libraries procsvc links against.
 FROM debian:bookworm-slim
@@ -20,5 +23,9 @@ ENV PROCSVC_LISTEN=0.0.0.0:8080 \
     PROCSVC_MIGRATIONS=/usr/share/procsvc/migrations
 USER nobody
 EXPOSE 8080
+# `procsvc probe` GETs /readyz over a plain socket (the image has no curl):
+# healthy = serving, with the database reachable and its schema current.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["procsvc", "probe", "--timeout", "4"]
 ENTRYPOINT ["procsvc"]
 CMD ["serve"]

@@ -4,7 +4,8 @@
 CC      ?= cc
 PKGS    := civetweb jansson libpq
 DEPS_APT := build-essential pkg-config libcivetweb-dev libjansson-dev libpq-dev \
-            postgresql-15 postgresql-client-15 libcurl4-openssl-dev libcmocka-dev curl cppcheck valgrind
+            postgresql-15 postgresql-client-15 libcurl4-openssl-dev libcmocka-dev curl cppcheck valgrind \
+            docker-compose man-db groff-base bsdextrautils
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -g -Isrc
@@ -22,7 +23,28 @@ UNIT_SRC := $(wildcard tests/unit/*.c) src/api/procjson.c
 
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all asan deps run test lint clean stop-db bench fuzz openapi-check
+# `procsvc --version` names the commit it was built from; outside a git
+# checkout (a release tarball, the Docker build) say so, or pass it in.
+PROCSVC_COMMIT ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# main.o is rebuilt when the commit changes: build/commit holds the last one.
+COMMIT_STAMP := build/commit
+$(shell mkdir -p build && { [ "$$(cat $(COMMIT_STAMP) 2>/dev/null)" = '$(PROCSVC_COMMIT)' ] || \
+    echo '$(PROCSVC_COMMIT)' > $(COMMIT_STAMP); })
+build/obj/main.o build/asan/main.o: $(COMMIT_STAMP)
+build/obj/main.o build/asan/main.o: CFLAGS_BASE += -DPROCSVC_COMMIT='"$(PROCSVC_COMMIT)"'
+
+# make install PREFIX=/usr DESTDIR=/tmp/pkg: the binary, the migrations
+# (found by the binary as ../share/procsvc/migrations), the man page, the
+# systemd unit and an example environment file.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+DATADIR := $(PREFIX)/share/procsvc
+MANDIR  := $(PREFIX)/share/man/man1
+DOCDIR  := $(PREFIX)/share/doc/procsvc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+.PHONY: all asan deps run test lint clean stop-db bench fuzz install uninstall openapi-check
 
 all: build/procsvc
 
@@ -63,6 +85,13 @@ build/test_db: tests/db/test_db.c $(DB_SRC) $(wildcard src/db/*.h src/common/*.h
 	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ tests/db/test_db.c $(DB_SRC) \
 	    $(shell pkg-config --cflags --libs cmocka libpq) -lpthread
 
+# What operators see: the listen address and DATABASE_URL redaction.
+OPS_TEST_SRC := tests/ops/test_ops.c src/common/addr.c src/common/err.c src/common/log.c src/db/conninfo.c
+build/test_ops: $(OPS_TEST_SRC) src/common/addr.h src/common/err.h src/db/conninfo.h
+	@mkdir -p build
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $(OPS_TEST_SRC) \
+	    $(shell pkg-config --cflags --libs cmocka libpq)
+
 # Installs only what is missing, so a second run costs one dpkg query.
 deps:
 	@missing=""; for p in $(DEPS_APT); do \
@@ -79,10 +108,10 @@ run: deps
 	@bash scripts/run.sh
 
 stop-db:
-	@bash -c '. scripts/pg.sh && pg_cluster_stop "$(CURDIR)/.data"'
+	@bash -c '. scripts/pg.sh && pg_local_stop "$(CURDIR)"'
 
 test: deps
-	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_unit build/test_db
+	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_unit build/test_db build/test_ops
 	@bash scripts/test.sh
 
 # Coverage-guided fuzzing of the body decoder and process codec (clang's
@@ -118,6 +147,22 @@ $(OPENAPI_NPM_STAMP): tests/openapi/package.json tests/openapi/package-lock.json
 openapi-check: $(OPENAPI_NPM_STAMP)
 	@node tests/openapi/check.mjs doc
 	@node tests/openapi/check.mjs selftest
+
+install: build/procsvc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/migrations $(DESTDIR)$(MANDIR) \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 build/procsvc $(DESTDIR)$(BINDIR)/procsvc
+	install -m 0644 migrations/*.sql $(DESTDIR)$(DATADIR)/migrations/
+	install -m 0644 docs/procsvc.1 $(DESTDIR)$(MANDIR)/procsvc.1
+	install -m 0644 packaging/procsvc.env.example $(DESTDIR)$(DATADIR)/procsvc.env.example
+	install -m 0644 LICENSE README.md CHANGELOG.md docs/api.md $(DESTDIR)$(DOCDIR)/
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/procsvc.service > $(DESTDIR)$(UNITDIR)/procsvc.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/procsvc.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/procsvc $(DESTDIR)$(MANDIR)/procsvc.1 \
+	    $(DESTDIR)$(UNITDIR)/procsvc.service
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -6,6 +6,8 @@
 #   pg_cluster_start DIR PORT   initdb DIR/pgdata if needed, start it, create db procsvc
 #   pg_cluster_stop DIR         stop it (idempotent)
 #   pg_cluster_url DIR PORT     print the libpq URL of the procsvc database
+#   pg_local_dir CHECKOUT       print where `make run` keeps its cluster
+#   pg_local_stop CHECKOUT      stop that cluster, wherever it is (make stop-db)
 #   free_port                   print a free TCP port on 127.0.0.1
 #   pg_bin                      print the directory of the PostgreSQL binaries
 #
@@ -28,14 +30,16 @@ _pg_as_owner() {
 	fi
 }
 
+_pg_ensure_user() {
+	id -u postgres >/dev/null 2>&1 || useradd -r -m postgres
+}
+
 # Makes sure the postgres user exists and can reach and own DIR (root only).
 # Only DIR itself is chmod'ed; a parent that blocks the way is reported, not changed.
 _pg_prepare_dir() {
 	local dir=$1 p
 	[ "$(id -u)" = 0 ] || return 0
-	if ! id -u postgres >/dev/null 2>&1; then
-		useradd -r -m postgres || return 1
-	fi
+	_pg_ensure_user || return 1
 	chown postgres: "$dir" || return 1
 	chmod u+rwx,o+x "$dir" || return 1
 	if [ -d "$dir/pgdata" ]; then
@@ -166,4 +170,48 @@ s.close()' && return 0
 	done
 	echo "free_port: no free port found" >&2
 	return 1
+}
+
+# The fallback home of a checkout's cluster: one directory per checkout
+# path, so two clones never share a cluster and a second run finds the first.
+_pg_fallback_dir() {
+	local hash
+	hash=$(printf '%s' "$1" | sha256sum | cut -c1-12) || return 1
+	echo "/var/tmp/procsvc-$hash"
+}
+
+# Prints the directory `make run` keeps its cluster in: CHECKOUT/.data, unless
+# we are root and the postgres user cannot reach it (a clone under /root,
+# mode 0700); then a directory of its own under /var/tmp, said in one line
+# on stderr. A cluster already in CHECKOUT/.data is always used.
+pg_local_dir() {
+	local checkout dir
+	checkout=$(cd "$1" && pwd) || return 1
+	dir=$checkout/.data
+	if [ "$(id -u)" != 0 ] || [ -f "$dir/pgdata/PG_VERSION" ]; then
+		echo "$dir"
+		return 0
+	fi
+	_pg_ensure_user || return 1
+	if runuser -u postgres -- test -x "$checkout" 2>/dev/null; then
+		echo "$dir"
+		return 0
+	fi
+	dir=$(_pg_fallback_dir "$checkout") || return 1
+	# /var/tmp is shared: never adopt a path someone else prepared.
+	if [ -L "$dir" ] || { [ -e "$dir" ] && [ "$(stat -c %U "$dir")" != postgres ] &&
+		[ "$(stat -c %U "$dir")" != root ]; }; then
+		echo "pg.sh: $dir exists and is not ours; remove it or set DATABASE_URL" >&2
+		return 1
+	fi
+	[ -d "$dir" ] || mkdir -m 0700 "$dir" || return 1
+	echo "pg.sh: user postgres cannot enter $checkout, so the local cluster lives in $dir" >&2
+	echo "$dir"
+}
+
+pg_local_stop() {
+	local checkout
+	checkout=$(cd "$1" && pwd) || return 1
+	pg_cluster_stop "$checkout/.data" || return 1
+	pg_cluster_stop "$(_pg_fallback_dir "$checkout")"
 }

@@ -24,6 +24,9 @@ cd "$ROOT" || exit 1
 # shellcheck source-path=SCRIPTDIR source=pg.sh disable=SC1091
 . "$ROOT/scripts/pg.sh"
 
+# shellcheck source-path=SCRIPTDIR source=test_ops.sh disable=SC1091
+. "$ROOT/scripts/test_ops.sh"
+
 SERVER_BIN=${PROCSVC_BIN:-build/procsvc-asan}
 RUNNER_BIN=${TEST_RUNNER:-build/test_runner}
 UNIT_BIN=${TEST_UNIT:-build/test_unit}
@@ -480,6 +483,8 @@ run_server_suite() {
 		return 1
 	fi
 	if start_server; then
+		ops_start_log
+		ops_probe
 		run_cases
 		round_trips
 		readyz_follows_schema
@@ -527,9 +532,17 @@ main() {
 	tmp=$(mktemp -d) || exit 1
 	if setup_database; then
 		run_unit
+		run_cmocka ops "${TEST_OPS:-build/test_ops}" "${SANITIZER_ENV[@]}"
 		run_migrations
 		run_db_tests
 		cli_checks
+		ops_cli
+		ops_migrate
+		ops_wait
+		ops_compose
+		ops_install
+		ops_run_dir
+		ops_docs
 		run_server_suite
 		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite
 	else

@@ -17,16 +17,28 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "common/addr.h"
 #include "common/log.h"
+#include "db/conninfo.h"
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/server.h"
+#include "probe.h"
 
 #define EXIT_CONFIG 2
 
+#ifndef PROCSVC_VERSION
+#define PROCSVC_VERSION "0.1.0"
+#endif
+/* The Makefile bakes in `git describe --always --dirty`. */
+#ifndef PROCSVC_COMMIT
+#define PROCSVC_COMMIT "unknown"
+#endif
+
 static const char usage[] =
 "usage: procsvc serve\n"
-"       procsvc migrate up [N] | down [N] | status\n"
+"       procsvc migrate up [N] | down [N] [--yes] | status\n"
+"       procsvc probe [--live] [--timeout SECONDS]\n"
 "       procsvc --help | --version\n"
 "\n"
 "procsvc serves the BlueKing CMDB service-instance and process APIs\n"
@@ -37,19 +49,25 @@ static const char usage[] =
 "commands:\n"
 "  serve            run the HTTP server until SIGINT or SIGTERM\n"
 "  migrate up [N]   apply N pending migrations (default: all)\n"
-"  migrate down [N] revert the N newest migrations (default: 1)\n"
+"  migrate down [N] revert the N newest migrations (default: 1); reverting\n"
+"                   the last one drops every table, and needs N or --yes\n"
 "  migrate status   print the schema version and whether it is dirty\n"
+"  probe            GET /readyz (--live: /healthz) of the server on\n"
+"                   PROCSVC_LISTEN; exit 0 when it answers 200 (health checks)\n"
 "\n"
 "environment:\n"
-"  DATABASE_URL               libpq URI or conninfo (required)\n"
-"  PROCSVC_LISTEN             address:port to listen on (default 127.0.0.1:8080)\n"
+"  DATABASE_URL               libpq URI or conninfo (required by serve, migrate)\n"
+"  PROCSVC_DB_WAIT_S          seconds serve and migrate wait for a database that\n"
+"                             is not up yet (default 0: try once)\n"
+"  PROCSVC_LISTEN             [address:]port to listen on (default 127.0.0.1:8080)\n"
 "  PROCSVC_THREADS            worker threads = database connections (default 32)\n"
 "  PROCSVC_APPS               accepted apps: code:secret[,code:secret...]\n"
 "  PROCSVC_AUTH=off           accept any app (logs a warning; for local use only)\n"
 "  PROCSVC_MAX_BODY           largest request body in bytes (default 4194304)\n"
 "  PROCSVC_REQUEST_TIMEOUT_MS time a client has to send its request (default 10000)\n"
 "  PROCSVC_MIGRATIONS         migrations directory (default: ./migrations, then\n"
-"                             /usr/share/procsvc/migrations)\n"
+"                             ../share/procsvc/migrations beside the binary,\n"
+"                             then /usr/share/procsvc/migrations)\n"
 "\n"
 "exit status: 0 ok, 1 runtime failure, 2 bad usage or configuration.\n";
 
@@ -90,18 +108,47 @@ env_long(const char *name, long lo, long hi, long def, long *out)
 	return 0;
 }
 
+/* Where `make install` puts the migrations, relative to the binary:
+ * PREFIX/bin/procsvc -> PREFIX/share/procsvc/migrations, for any PREFIX. */
+static bool
+installed_migrations(char *buf, size_t n)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (len <= 0)
+		return false;
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return false;
+	*slash = '\0';
+	return snprintf(buf, n, "%s/../share/procsvc/migrations", exe) < (int)n;
+}
+
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static const char *
 migrations_dir(void)
 {
-	static const char *const candidates[] = { "migrations", "/usr/share/procsvc/migrations" };
+	static char beside[PATH_MAX + 32];
 	const char *env = getenv("PROCSVC_MIGRATIONS");
-	struct stat st;
 
 	if (env != NULL && *env != '\0')
 		return env;
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
-		if (stat(candidates[i], &st) == 0 && S_ISDIR(st.st_mode))
-			return candidates[i];
+	if (is_dir("migrations"))
+		return "migrations";
+	if (installed_migrations(beside, sizeof(beside)) && is_dir(beside))
+		return beside;
+	if (is_dir("/usr/share/procsvc/migrations"))
+		return "/usr/share/procsvc/migrations";
 	return NULL;
 }
 
@@ -118,46 +165,113 @@ load_migrations(struct migration_set *set)
 	return 0;
 }
 
+/*
+ * DATABASE_URL, checked the way libpq will read it: NULL after printing one
+ * line (never the password) when it is unset or malformed.
+ */
 static const char *
 database_url(void)
 {
 	const char *url = getenv("DATABASE_URL");
+	struct err e = { 0 };
 
-	return url != NULL && *url != '\0' ? url : NULL;
+	if (url == NULL || *url == '\0') {
+		config_error("%s", "DATABASE_URL is not set");
+		return NULL;
+	}
+	if (db_conninfo_check(url, &e) != 0) {
+		config_error("%s", e.msg);
+		return NULL;
+	}
+	return url;
+}
+
+/* migrate's command line, checked before the environment is looked at. */
+struct migrate_args {
+	const char *cmd; /* "up", "down", "status" */
+	long steps;      /* -1: all (up) */
+	bool yes;        /* down may revert every migration */
+};
+
+static int
+parse_migrate_args(int argc, char **argv, struct migrate_args *a)
+{
+	static const char use[] = "usage: procsvc migrate up [N] | down [N] [--yes] | status";
+	bool counted = false;
+
+	memset(a, 0, sizeof(*a));
+	a->steps = -1;
+	if (argc < 1)
+		return config_error("migrate needs a command; %s", use);
+	a->cmd = argv[0];
+	if (strcmp(a->cmd, "up") != 0 && strcmp(a->cmd, "down") != 0 &&
+	    strcmp(a->cmd, "status") != 0)
+		return config_error("unknown migrate command \"%s\"; %s", a->cmd, use);
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		if (strcmp(a->cmd, "status") == 0)
+			return config_error("migrate status takes no arguments (got \"%s\")", argv[i]);
+		if (strcmp(argv[i], "--yes") == 0 && strcmp(a->cmd, "down") == 0 && !a->yes) {
+			a->yes = true;
+			continue;
+		}
+		if (counted)
+			return config_error("migrate %s: unexpected argument \"%s\"; %s",
+			    a->cmd, argv[i], use);
+		errno = 0;
+		a->steps = strtol(argv[i], &end, 10);
+		if (errno != 0 || *end != '\0' || end == argv[i] || a->steps < 1)
+			return config_error("migrate %s: the step count must be a positive "
+			    "integer, not \"%s\"", a->cmd, argv[i]);
+		counted = true;
+	}
+	/* An explicit count says how far to go; without one, down is one step. */
+	if (strcmp(a->cmd, "down") == 0 && !counted)
+		a->steps = 1;
+	else if (counted)
+		a->yes = true;
+	return 0;
+}
+
+/* "; retry later" only where retrying can help: the database was not
+ * reachable or the connection broke, not a refusal or a failed step. */
+static void
+report_failure(const char *what, const struct err *e)
+{
+	bool transient = e->http_status == 503;
+
+	fprintf(stderr, "procsvc: %s failed: %s%s\n", what,
+	    err_isset(e) ? e->msg : "out of memory",
+	    transient && strstr(e->msg, "retry later") == NULL ? "; retry later" : "");
 }
 
 static int
 cmd_migrate(int argc, char **argv)
 {
 	struct migration_set set = { 0 };
+	struct migrate_args a;
 	struct err e = { 0 };
 	struct db *db = NULL;
-	const char *url = database_url();
-	long steps = -1;
+	const char *url;
+	char what[32];
+	long wait_s;
 	int rc = 1;
 
-	if (argc < 1 || argc > 2)
-		return config_error("%s", "usage: procsvc migrate up [N] | down [N] | status");
-	if (url == NULL)
-		return config_error("%s", "DATABASE_URL is not set");
-	if (argc == 2) {
-		char *end;
-		errno = 0;
-		steps = strtol(argv[1], &end, 10);
-		if (errno != 0 || *end != '\0' || steps < 1 || strcmp(argv[0], "status") == 0)
-			return config_error("bad step count: %s", argv[1]);
-	} else if (strcmp(argv[0], "down") == 0) {
-		steps = 1;
-	}
-	if (strcmp(argv[0], "up") != 0 && strcmp(argv[0], "down") != 0 &&
-	    strcmp(argv[0], "status") != 0)
-		return config_error("unknown migrate command: %s", argv[0]);
-	if (load_migrations(&set) != 0)
+	if (parse_migrate_args(argc, argv, &a) != 0)
 		return EXIT_CONFIG;
+	if ((url = database_url()) == NULL ||
+	    env_long("PROCSVC_DB_WAIT_S", 0, 3600, 0, &wait_s) != 0 ||
+	    load_migrations(&set) != 0) {
+		migration_set_free(&set);
+		return EXIT_CONFIG;
+	}
+	snprintf(what, sizeof(what), "migrate %s", a.cmd);
+	if (db_conninfo_connect(url, wait_s, &e) != 0)
+		goto out;
 	db = db_new(url);
 	if (db == NULL)
 		goto out;
-	if (strcmp(argv[0], "status") == 0) {
+	if (strcmp(a.cmd, "status") == 0) {
 		int64_t version;
 		bool dirty;
 		if (migrate_current(db, &version, &dirty, &e) != 0)
@@ -169,19 +283,20 @@ cmd_migrate(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if ((strcmp(argv[0], "up") == 0 ? migrate_up(db, &set, steps, &e) :
-	    migrate_down(db, &set, steps, &e)) != 0)
+	if ((strcmp(a.cmd, "up") == 0 ? migrate_up(db, &set, a.steps, &e) :
+	    migrate_down(db, &set, a.steps, a.yes, &e)) != 0) {
+		if (e.code == ERR_TOO_MANY)
+			rc = EXIT_CONFIG;
 		goto out;
+	}
 	rc = 0;
 out:
 	if (rc != 0)
-		fprintf(stderr, "procsvc: migrate %s failed: %s\n", argv[0],
-		    err_isset(&e) ? e.msg : "out of memory");
+		report_failure(what, &e);
 	db_free(db);
 	migration_set_free(&set);
 	return rc;
 }
-
 /* Parses "code:secret,code2:secret2" into cfg. Secrets are never logged. */
 static int
 parse_apps(char *spec, struct api_config *cfg)
@@ -206,6 +321,41 @@ parse_apps(char *spec, struct api_config *cfg)
 	return 0;
 }
 
+/*
+ * One connection before serving, so that a wrong or unreachable database is
+ * said at start and not on the first request, and the schema version logged
+ * is the database's. The server starts either way: it connects per request
+ * and /readyz answers 503 until the database is there and current.
+ */
+static void
+check_database(const char *url, long wait_s, int64_t latest)
+{
+	struct err e = { 0 };
+	struct db *db = NULL;
+	char where[512];
+	int64_t version;
+	bool dirty;
+
+	db_redact(url, where, sizeof(where));
+	if (db_conninfo_connect(url, wait_s, &e) != 0) {
+		log_warn("%s; serving anyway: API requests answer 503 and /readyz 503 "
+		    "until the database can be reached", e.msg);
+		return;
+	}
+	db = db_new(url);
+	if (db == NULL || migrate_current(db, &version, &dirty, &e) != 0) {
+		log_warn("database %s: cannot read the schema version: %s", where,
+		    err_isset(&e) ? e.msg : "out of memory");
+	} else if (dirty || version != latest) {
+		log_warn("database %s: schema version %" PRId64 "%s, this build needs %" PRId64
+		    "; /readyz answers 503 until `procsvc migrate up` has run", where, version,
+		    dirty ? " (dirty: a migration failed half-way)" : "", latest);
+	} else {
+		log_info("database %s: schema version %" PRId64 " (current)", where, version);
+	}
+	db_free(db);
+}
+
 static int
 cmd_serve(void)
 {
@@ -213,24 +363,27 @@ cmd_serve(void)
 	struct api_config api = { 0 };
 	struct http_config http = { 0 };
 	struct http_server *server = NULL;
+	struct addr listen;
 	struct err e = { 0 };
 	char *apps = NULL;
-	long threads, max_body, timeout;
+	long threads, max_body, timeout, wait_s;
 	const char *auth = getenv("PROCSVC_AUTH");
 	sigset_t sigs;
 	int sig, rc = EXIT_CONFIG;
 
-	http.conninfo = database_url();
 	http.listen = getenv("PROCSVC_LISTEN");
 	if (http.listen == NULL || *http.listen == '\0')
 		http.listen = "127.0.0.1:8080";
-	if (http.conninfo == NULL) {
-		rc = config_error("%s", "DATABASE_URL is not set");
+	if ((http.conninfo = database_url()) == NULL)
+		goto out;
+	if (addr_parse(http.listen, &listen, &e) != 0) {
+		rc = config_error("%s", e.msg);
 		goto out;
 	}
 	if (env_long("PROCSVC_THREADS", 1, 1024, 32, &threads) != 0 ||
 	    env_long("PROCSVC_MAX_BODY", 1024, 1L << 30, 4194304, &max_body) != 0 ||
-	    env_long("PROCSVC_REQUEST_TIMEOUT_MS", 100, 3600000, 10000, &timeout) != 0)
+	    env_long("PROCSVC_REQUEST_TIMEOUT_MS", 100, 3600000, 10000, &timeout) != 0 ||
+	    env_long("PROCSVC_DB_WAIT_S", 0, 3600, 0, &wait_s) != 0)
 		goto out;
 	if (auth != NULL && *auth != '\0' && strcmp(auth, "off") != 0 && strcmp(auth, "on") != 0) {
 		rc = config_error("PROCSVC_AUTH=%s: use \"off\" (or leave it unset)", auth);
@@ -251,8 +404,10 @@ cmd_serve(void)
 	http.request_timeout_ms = timeout;
 	http.schema_version = migrate_latest(&set);
 	api_configure(&api);
+	log_info("procsvc %s (commit %s) starting", PROCSVC_VERSION, PROCSVC_COMMIT);
 	if (api.auth_off)
 		log_warn("PROCSVC_AUTH=off: app authentication is disabled, any bk_app_code is accepted");
+	check_database(http.conninfo, wait_s, http.schema_version);
 
 	/* Block the stop signals before CivetWeb starts its threads, so only
 	 * sigwait below receives them. */
@@ -263,11 +418,14 @@ cmd_serve(void)
 	signal(SIGPIPE, SIG_IGN);
 	server = http_start(&http, &e);
 	if (server == NULL) {
-		rc = config_error("%s", e.msg);
+		/* The address was well-formed (addr_parse): this is the
+		 * machine's answer (in use, not local, no permission). */
+		log_error("%s", e.msg);
+		rc = 1;
 		goto out;
 	}
-	log_info("procsvc listening on %s (%ld workers, schema version %" PRId64 ")",
-	    http.listen, threads, http.schema_version);
+	log_info("procsvc listening on http://%s:%d (%ld workers)",
+	    listen.host[0] ? listen.host : "0.0.0.0", listen.port, threads);
 	sigwait(&sigs, &sig);
 	log_info("signal %d: stopping", sig);
 	http_stop(server);
@@ -280,6 +438,46 @@ out:
 	return rc;
 }
 
+static int
+cmd_probe(int argc, char **argv)
+{
+	const char *spec = getenv("PROCSVC_LISTEN"), *path = "/readyz";
+	struct addr a;
+	struct err e = { 0 };
+	char body[128];
+	long timeout_s = 5;
+	int status;
+
+	for (int i = 0; i < argc; i++) {
+		char *end;
+		if (strcmp(argv[i], "--live") == 0) {
+			path = "/healthz";
+		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			errno = 0;
+			timeout_s = strtol(argv[++i], &end, 10);
+			if (errno != 0 || *end != '\0' || timeout_s < 1 || timeout_s > 600)
+				return config_error("probe --timeout: \"%s\" is not a number of seconds "
+				    "in 1..600", argv[i]);
+		} else {
+			return config_error("probe: unexpected argument \"%s\"; usage: procsvc probe "
+			    "[--live] [--timeout SECONDS]", argv[i]);
+		}
+	}
+	if (spec == NULL || *spec == '\0')
+		spec = "127.0.0.1:8080";
+	if (addr_parse(spec, &a, &e) != 0)
+		return config_error("%s", e.msg);
+	status = probe_get(&a, path, timeout_s * 1000, body, sizeof(body), &e);
+	if (status < 0) {
+		fprintf(stderr, "procsvc probe: http://%s:%d%s: %s\n", addr_connect_host(&a),
+		    a.port, path, e.msg);
+		return 1;
+	}
+	fprintf(status == 200 ? stdout : stderr, "procsvc probe: http://%s:%d%s: %d %s\n",
+	    addr_connect_host(&a), a.port, path, status, body);
+	return status == 200 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -290,13 +488,19 @@ main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "--version") == 0) {
-		puts("procsvc 0.1.0");
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("procsvc %s (commit %s)\n", PROCSVC_VERSION, PROCSVC_COMMIT);
 		return 0;
 	}
-	if (strcmp(argv[1], "serve") == 0 && argc == 2)
+	if (strcmp(argv[1], "serve") == 0) {
+		if (argc > 2)
+			return config_error("serve takes no arguments (got \"%s\"); it is configured "
+			    "through the environment, see procsvc --help", argv[2]);
 		return cmd_serve();
+	}
 	if (strcmp(argv[1], "migrate") == 0)
 		return cmd_migrate(argc - 2, argv + 2);
+	if (strcmp(argv[1], "probe") == 0 || strcmp(argv[1], "healthcheck") == 0)
+		return cmd_probe(argc - 2, argv + 2);
 	return config_error("unknown command \"%s\"; try procsvc --help", argv[1]);
 }

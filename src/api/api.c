@@ -290,6 +290,40 @@ blank_or_space(const char *s)
 }
 
 /*
+ * Why the app credentials were refused, for the client: what is missing or
+ * malformed, never whether the app exists (an unknown app and a wrong
+ * secret read alike). src is where code and secret were taken from.
+ */
+static void
+app_auth_problem(const struct api_call *call, json_t *hdr, json_t *body,
+    json_t *src, const char *code, const char *secret, char *buf, size_t n)
+{
+	const char *where = src != NULL && src == hdr ? "X-Bkapi-Authorization: " : "";
+	json_t *jsecret = json_object_get(src, "bk_app_secret");
+
+	if (code == NULL) {
+		json_t *bc = json_object_get(body, "bk_app_code");
+		json_t *hc = json_object_get(hdr, "bk_app_code");
+		if (bc != NULL && !json_is_null(bc))
+			snprintf(buf, n, "bk_app_code is not a string");
+		else if (hc != NULL && !json_is_null(hc))
+			snprintf(buf, n, "X-Bkapi-Authorization: bk_app_code is not a string");
+		else if (call->hdr_authorization != NULL && hdr == NULL)
+			snprintf(buf, n, "X-Bkapi-Authorization is not a JSON object");
+		else
+			snprintf(buf, n, "no credentials (bk_app_code/bk_app_secret in the body "
+			    "or X-Bkapi-Authorization)");
+	} else if (secret == NULL) {
+		snprintf(buf, n, "%sbk_app_secret is %s", where,
+		    jsecret != NULL && !json_is_null(jsecret) ? "not a string" : "missing");
+	} else if (*code == '\0' || *secret == '\0') {
+		snprintf(buf, n, "%s%s is empty", where, *code == '\0' ? "bk_app_code" : "bk_app_secret");
+	} else {
+		snprintf(buf, n, "unknown app or wrong secret");
+	}
+}
+
+/*
  * Credentials and operator of api-contract.md §3 and §10. On success
  * *operator is the trimmed operator (caller frees), checked to be UTF-8:
  * header values are raw bytes, and the database would refuse others.
@@ -298,7 +332,7 @@ static int
 authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
     char **operator, struct err *e)
 {
-	json_t *hdr = NULL;
+	json_t *hdr = NULL, *src;
 	const char *code = NULL, *secret = NULL, *user = NULL;
 	bool app_ok = false;
 	int rc = -1;
@@ -311,13 +345,9 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 		}
 	}
 	/* The header wins when it carries credentials; else the body's. */
-	if (hdr != NULL && str_field(hdr, "bk_app_code") != NULL) {
-		code = str_field(hdr, "bk_app_code");
-		secret = str_field(hdr, "bk_app_secret");
-	} else {
-		code = str_field(body, "bk_app_code");
-		secret = str_field(body, "bk_app_secret");
-	}
+	src = hdr != NULL && str_field(hdr, "bk_app_code") != NULL ? hdr : body;
+	code = str_field(src, "bk_app_code");
+	secret = str_field(src, "bk_app_secret");
 	if (hdr != NULL && !blank_or_space(str_field(hdr, "bk_username")))
 		user = str_field(hdr, "bk_username");
 	else if (!blank_or_space(str_field(body, "bk_username")))
@@ -346,7 +376,9 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 		}
 	}
 	if (!app_ok) {
-		err_set_http(e, 401, ERR_AUTH_APP, NULL, "app authentication failed");
+		char why[160];
+		app_auth_problem(call, hdr, body, src, code, secret, why, sizeof(why));
+		err_set_http(e, 401, ERR_AUTH_APP, NULL, "app authentication failed: %s", why);
 		goto out;
 	}
 	if (user == NULL) {

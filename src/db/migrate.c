@@ -153,13 +153,58 @@ fail:
 	return NULL;
 }
 
-static int
-exec_plain(struct db *db, const char *sql, struct err *e)
+/* PostgreSQL's text may span lines (DETAIL, a LINE excerpt, "\n" at the
+ * end): one line for the operator, blanks folded. */
+static void
+one_line(char *s)
 {
-	PGresult *r = pq_exec_plain(db, sql, e);
+	size_t n = strlen(s);
 
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	for (; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\t' || *s == '\r')
+			*s = ' ';
+}
+
+/*
+ * Runs SQL text on the migrator's pinned connection. Unlike pq_exec_plain
+ * (which logs the detail and tells clients only "retry later"), the
+ * operator running migrate is the audience: the error names what was being
+ * done and carries PostgreSQL's own message, on one line. A lost
+ * connection is transient (503, "retry later"); an SQL error is not.
+ */
+static int
+mig_exec(struct db *db, const char *what, const char *sql, struct err *e)
+{
+	PGconn *conn = pq_conn(db);
+	PGresult *r = NULL;
+	ExecStatusType st;
+	char msg[400];
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		goto lost;
+	r = PQexec(conn, sql);
+	st = PQresultStatus(r);
+	if (r != NULL && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+		PQclear(r);
+		return 0;
+	}
+	if (PQstatus(conn) != CONNECTION_OK)
+		goto lost;
+	snprintf(msg, sizeof(msg), "%s", r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ?
+	    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQresultErrorMessage(r) :
+	    PQerrorMessage(conn));
+	one_line(msg);
+	err_set(e, ERR_BAD_VALUE, NULL, "%s: %s (SQLSTATE %s)", what, msg,
+	    r && PQresultErrorField(r, PG_DIAG_SQLSTATE) ?
+	    PQresultErrorField(r, PG_DIAG_SQLSTATE) : "none");
 	PQclear(r);
-	return r ? 0 : -1;
+	return -1;
+lost:
+	PQclear(r);
+	err_set_http(e, 503, ERR_DB, NULL, "%s: the database connection was lost", what);
+	return -1;
 }
 
 static const struct pq_stmt clear_version_stmt = {
@@ -231,8 +276,8 @@ migrate_current(struct db *db, int64_t *version, bool *dirty, struct err *e)
  * but the mark in one transaction, so a failure leaves the mark dirty.
  */
 static int
-run_step(struct db *db, const char *path, int64_t mark, int64_t to,
-    struct err *e)
+run_step(struct db *db, const char *name, const char *path, int64_t mark,
+    int64_t to, struct err *e)
 {
 	char *sql = read_file(path, e);
 	int rc = -1;
@@ -241,9 +286,17 @@ run_step(struct db *db, const char *path, int64_t mark, int64_t to,
 		return -1;
 	if (set_version(db, mark, true, false, e) != 0 || db_begin(db, e) != 0)
 		goto out;
-	if (exec_plain(db, sql, e) != 0 || set_version(db, to, false, true, e) != 0 ||
+	if (mig_exec(db, name, sql, e) != 0 || set_version(db, to, false, true, e) != 0 ||
 	    db_commit(db, e) != 0) {
 		db_rollback(db);
+		/* The mark stays: say so, once, with the cause. */
+		if (e->http_status != 503) {
+			struct err cause = *e;
+			memset(e, 0, sizeof(*e));
+			err_set(e, ERR_BAD_VALUE, NULL, "%s; the database is now dirty at version %"
+			    PRId64 ": repair the schema by hand, then fix the schema_migrations row",
+			    cause.msg, mark);
+		}
 		goto out;
 	}
 	rc = 0;
@@ -252,8 +305,9 @@ out:
 	return rc;
 }
 
+/* Sets *locked once the advisory lock is held (the caller releases it). */
 static int
-lock_and_read(struct db *db, int64_t *version, struct err *e)
+lock_and_read(struct db *db, int64_t *version, bool *locked, struct err *e)
 {
 	bool dirty;
 
@@ -263,8 +317,11 @@ lock_and_read(struct db *db, int64_t *version, struct err *e)
 	if (db_ready(db, e) != 0)
 		return -1;
 	db_pin(db);
-	if (exec_plain(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", e) != 0 ||
-	    exec_plain(db, "CREATE TABLE IF NOT EXISTS schema_migrations "
+	if (mig_exec(db, "taking the migration lock",
+	    "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", e) != 0)
+		return -1;
+	*locked = true;
+	if (mig_exec(db, "creating schema_migrations", "CREATE TABLE IF NOT EXISTS schema_migrations "
 		"(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)", e) != 0)
 		return -1;
 	if (migrate_current(db, version, &dirty, e) != 0)
@@ -278,13 +335,19 @@ lock_and_read(struct db *db, int64_t *version, struct err *e)
 	return 0;
 }
 
+/* A session lock ends with its session: when the connection is gone there
+ * is nothing to release, and nothing to warn about. */
 static void
-unlock(struct db *db)
+unlock(struct db *db, bool locked)
 {
-	struct err ignored = { 0 };
+	struct err failed = { 0 };
+	PGconn *conn = pq_conn(db);
 
-	if (exec_plain(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", &ignored) != 0)
-		log_warn("could not release the migration lock: %s", ignored.msg);
+	if (!locked || conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		return;
+	if (mig_exec(db, "releasing the migration lock",
+	    "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", &failed) != 0)
+		log_warn("%s", failed.msg);
 }
 
 int
@@ -292,16 +355,17 @@ migrate_up(struct db *db, const struct migration_set *set, long steps,
     struct err *e)
 {
 	int64_t cur;
+	bool locked = false;
 	int rc = -1;
 
-	if (lock_and_read(db, &cur, e) != 0)
+	if (lock_and_read(db, &cur, &locked, e) != 0)
 		goto out;
 	for (size_t i = 0; i < set->n && steps != 0; i++) {
 		const struct migration *m = &set->items[i];
 		if (m->version <= cur)
 			continue;
 		log_info("migrate up: applying %s", m->name);
-		if (run_step(db, m->up_path, m->version, m->version, e) != 0)
+		if (run_step(db, m->name, m->up_path, m->version, m->version, e) != 0)
 			goto out;
 		cur = m->version;
 		steps--;
@@ -309,19 +373,38 @@ migrate_up(struct db *db, const struct migration_set *set, long steps,
 	log_info("migrate up: at version %" PRId64, cur);
 	rc = 0;
 out:
-	unlock(db);
+	unlock(db, locked);
 	return rc;
+}
+
+/* How many migrations of set are applied at version cur. */
+static size_t
+applied(const struct migration_set *set, int64_t cur)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		n += set->items[i].version <= cur;
+	return n;
 }
 
 int
 migrate_down(struct db *db, const struct migration_set *set, long steps,
-    struct err *e)
+    bool allow_all, struct err *e)
 {
 	int64_t cur;
+	bool locked = false;
 	int rc = -1;
 
-	if (lock_and_read(db, &cur, e) != 0)
+	if (lock_and_read(db, &cur, &locked, e) != 0)
 		goto out;
+	if (!allow_all && applied(set, cur) > 0 &&
+	    (steps < 0 || (size_t)steps >= applied(set, cur))) {
+		err_set(e, ERR_TOO_MANY, NULL, "this would revert every migration and drop "
+		    "every table; to do that, give the count (migrate down %zu) or --yes",
+		    applied(set, cur));
+		goto out;
+	}
 	for (size_t i = set->n; i-- > 0 && steps != 0;) {
 		const struct migration *m = &set->items[i];
 		int64_t prev = i > 0 ? set->items[i - 1].version : 0;
@@ -332,7 +415,7 @@ migrate_down(struct db *db, const struct migration_set *set, long steps,
 			goto out;
 		}
 		log_info("migrate down: reverting %s", m->name);
-		if (run_step(db, m->down_path, m->version, prev, e) != 0)
+		if (run_step(db, m->name, m->down_path, m->version, prev, e) != 0)
 			goto out;
 		cur = prev;
 		steps--;
@@ -340,6 +423,6 @@ migrate_down(struct db *db, const struct migration_set *set, long steps,
 	log_info("migrate down: at version %" PRId64, cur);
 	rc = 0;
 out:
-	unlock(db);
+	unlock(db, locked);
 	return rc;
 }

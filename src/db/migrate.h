@@ -43,13 +43,24 @@ void migration_set_free(struct migration_set *set);
 /* The highest version in set, 0 when empty. */
 int64_t migrate_latest(const struct migration_set *set);
 
-/* Applies up to steps pending migrations (steps < 0: all). Logs each step. */
+/*
+ * Applies up to steps pending migrations (steps < 0: all). Logs each step.
+ * Errors of migrate_up and migrate_down are one line for the operator:
+ * e->http_status 503 when the connection was lost (retrying may work),
+ * 200 otherwise (a failed step names its file and PostgreSQL's message, and
+ * says the database is left dirty).
+ */
 int migrate_up(struct db *db, const struct migration_set *set, long steps,
     struct err *e) MUST_CHECK;
 
-/* Rolls back up to steps applied migrations (steps < 0: all). */
+/*
+ * Rolls back up to steps applied migrations (steps < 0: all). Unless
+ * allow_all, a run that would revert every applied migration (drop every
+ * table) does nothing and fails with e->code ERR_TOO_MANY: the caller asks
+ * for an explicit count or confirmation.
+ */
 int migrate_down(struct db *db, const struct migration_set *set, long steps,
-    struct err *e) MUST_CHECK;
+    bool allow_all, struct err *e) MUST_CHECK;
 
 /* The database's current version (0: none) and dirty flag. */
 int migrate_current(struct db *db, int64_t *version, bool *dirty,

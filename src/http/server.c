@@ -297,12 +297,35 @@ on_http_error(struct mg_connection *c, int status, const char *msg)
 	return 0;
 }
 
+/*
+ * CivetWeb tells why it cannot listen ("cannot bind to 127.0.0.1:8080: 98
+ * (Address already in use)") only through log_message; mg_start2's own
+ * error text is a generic "Failed to setup server ports". http_start points
+ * this at its buffer while it starts, on its own thread: the first message
+ * there is the cause. Messages from other threads or later are dropped, as
+ * they were before this callback existed.
+ */
+static _Thread_local char *start_error;
+static _Thread_local size_t start_error_size;
+
+static int
+on_log_message(const struct mg_connection *c, const char *msg)
+{
+	(void)c;
+	if (start_error != NULL && start_error[0] == '\0')
+		snprintf(start_error, start_error_size, "%s", msg);
+	return 1;
+}
+
 struct http_server *
 http_start(const struct http_config *cfg, struct err *e)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
 	struct mg_callbacks cb;
-	char threads[16], timeout[24];
+	struct mg_init_data init;
+	char threads[16], timeout[24], why[256] = "", error_text[256] = "";
+	unsigned error_code = 0;
+	struct mg_error_data error = { &error_code, error_text, sizeof(error_text) };
 	const char *options[] = {
 		"listening_ports", cfg->listen,
 		"num_threads", threads,
@@ -332,10 +355,18 @@ http_start(const struct http_config *cfg, struct err *e)
 	cb.init_thread = init_thread;
 	cb.exit_thread = exit_thread;
 	cb.http_error = on_http_error;
+	cb.log_message = on_log_message;
 	mg_init_library(0);
-	s->mg = mg_start(&cb, s, options);
+	init.callbacks = &cb;
+	init.user_data = s;
+	init.configuration_options = options;
+	start_error = why;
+	start_error_size = sizeof(why);
+	s->mg = mg_start2(&init, &error);
+	start_error = NULL;
 	if (s->mg == NULL) {
-		err_set(e, ERR_BAD_VALUE, NULL, "cannot listen on %s (address in use or invalid)", cfg->listen);
+		err_set(e, ERR_DB, NULL, "cannot listen on %s: %s", cfg->listen,
+		    why[0] != '\0' ? why : error_text[0] != '\0' ? error_text : "CivetWeb did not start");
 		mg_exit_library();
 		free(s);
 		return NULL;

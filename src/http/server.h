@@ -24,7 +24,9 @@ struct http_config {
 struct http_server;
 
 /* Starts serving; cfg's strings are borrowed for the server's life. NULL
- * with e set when CivetWeb cannot start (port taken, bad option). */
+ * with e set when CivetWeb cannot start: e->msg carries CivetWeb's reason
+ * ("cannot bind to 127.0.0.1:8080: 98 (Address already in use)"). The
+ * listen address is expected to be well-formed (addr_parse). */
 struct http_server *http_start(const struct http_config *cfg, struct err *e);
 
 /* Stops accepting, finishes requests in flight, closes connections. */
