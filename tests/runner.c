@@ -51,7 +51,8 @@
  * and ${i1} are the 0- and 1-based index and ${j}/${j1} the enclosing index.
  *
  * Output: FAIL lines with the request and response of failed steps, then
- * "N passed, N failed" as the last line. Exit status 1 when anything failed.
+ * "assertions: N" (the checks made, see n_assertions) and "N passed, N
+ * failed" as the last line. Exit status 1 when anything failed.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -218,6 +219,14 @@ diff_add(struct sbuf *d, const char *fmt, ...)
 		sb_adds(d, "\n  also: ");
 	sb_adds(d, msg);
 }
+
+/*
+ * Assertions checked so far: one per expect key (one per message_contains
+ * string and per expected header), per envelope check, per saved variable,
+ * per sql_expect, and per parallel response and expected code. Printed at
+ * the end so a change to the corpus can show that it checks no less.
+ */
+static unsigned long n_assertions;
 
 /* ---- configuration -------------------------------------------------------- */
 
@@ -909,6 +918,7 @@ check_envelope(const struct request *rq, const struct response *rs, struct sbuf 
 	json_t *v;
 	size_t i;
 
+	n_assertions++;
 	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
 		diff_add(d, "envelope: Content-Type is %s, not application/json",
 		    ct ? ct : "(missing)");
@@ -955,6 +965,7 @@ check_message(const json_t *exp, const json_t *msg, struct sbuf *d)
 	size_t i;
 
 	if (json_is_string(exp)) {
+		n_assertions++;
 		if (!json_is_string(msg) ||
 		    strstr(json_string_value(msg), json_string_value(exp)) == NULL)
 			diff_add(d, "message: %.300s does not contain %.300s",
@@ -973,6 +984,7 @@ check_headers(const json_t *exp, const struct response *rs, struct sbuf *d)
 	json_t *v;
 
 	json_object_foreach((json_t *)exp, k, v) {
+		n_assertions++;
 		got = response_header(rs, k);
 		if (got == NULL)
 			diff_add(d, "headers.%s: missing", k);
@@ -1004,9 +1016,14 @@ check_expect(const json_t *exp, const struct response *rs, struct sbuf *d)
 	const char *k;
 	json_t *e;
 
-	json_object_foreach((json_t *)exp, k, e)
+	json_object_foreach((json_t *)exp, k, e) {
 		if (!key_known(k, expect_keys))
 			diff_add(d, "unknown expect key %s", k);
+		/* message_contains and headers count per element, in their checks. */
+		if (strcmp(k, "envelope") != 0 && strcmp(k, "message_contains") != 0 &&
+		    strcmp(k, "headers") != 0)
+			n_assertions++;
+	}
 	if ((v = json_object_get(exp, "status")) != NULL && json_integer_value(v) != rs->status)
 		diff_add(d, "status: expected %" JSON_INTEGER_FORMAT ", got %ld",
 		    json_integer_value(v), rs->status);
@@ -1248,6 +1265,8 @@ run_sql(struct file_ctx *fc, const json_t *x, struct sbuf *d)
 		diff_add(d, "sql failed: %s", PQerrorMessage(db));
 		goto out;
 	}
+	if (exp != NULL)
+		n_assertions++;
 	if (exp != NULL && !rows_match(exp, res)) {
 		got = rows_json(res);
 		sb_adds(&m, "sql_expect: expected ");
@@ -1338,9 +1357,11 @@ check_codes(const json_t *exp, const json_t *counts, struct sbuf *d)
 	const char *k;
 	json_t *v;
 
+	n_assertions++;     /* no code beyond the expected ones */
 	json_object_foreach((json_t *)exp, k, v) {
 		json_int_t got = json_integer_value(json_object_get(counts, k));
 
+		n_assertions++;
 		if (!json_is_integer(v) || got != json_integer_value(v))
 			diff_add(d, "expect_codes: code %s: expected %" JSON_INTEGER_FORMAT
 			    ", got %" JSON_INTEGER_FORMAT, k, json_integer_value(v), got);
@@ -1386,6 +1407,7 @@ run_parallel(const json_t *x, const struct request *rq, bool envelope, long p,
 		struct sbuf one = {0};
 		const json_t *c = json_object_get(w[k].rs.json, "code");
 
+		n_assertions++;     /* a response with an allowed status */
 		if (!w[k].rs.ok)
 			diff_add(&one, "request %ld: no response (%s)", k, w[k].rs.curl_err);
 		else if (!status_allowed(statuses, w[k].rs.status))
@@ -1395,6 +1417,7 @@ run_parallel(const json_t *x, const struct request *rq, bool envelope, long p,
 			check_envelope(rq, &w[k].rs, &one);
 		/* expect_failure_message: what every failed response must say. */
 		if (loser_msg != NULL && json_is_integer(c) && json_integer_value(c) != 0) {
+			n_assertions++;
 			const char *m = json_string_value(json_object_get(w[k].rs.json, "message"));
 			if (m == NULL || strstr(m, json_string_value(loser_msg)) == NULL)
 				diff_add(&one, "request %ld: message %s does not contain %s", k,
@@ -1444,6 +1467,7 @@ save_vars(struct file_ctx *fc, const json_t *save, const struct response *rs,
 		const json_t *v = json_is_string(sel) ?
 		    select_path(rs->json, json_string_value(sel)) : NULL;
 
+		n_assertions++;
 		if (v == NULL)
 			diff_add(d, "save %s: selector %s matches nothing", name,
 			    json_is_string(sel) ? json_string_value(sel) : "?");
@@ -1626,6 +1650,7 @@ main(int argc, char **argv)
 		if (cfg.filter == NULL || strstr(argv[i], cfg.filter) != NULL)
 			run_file(argv[i], &passed, &failed);
 	curl_global_cleanup();
+	printf("assertions: %lu\n", n_assertions);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed > 0 ? 1 : 0;
 }
