@@ -64,9 +64,11 @@ build/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/test_runner: tests/runner.c
+# The HTTP case runner (tests/README.md), with the warnings of src/.
+RUNNER_SRC := $(wildcard tests/runner/*.c)
+build/test_runner: $(RUNNER_SRC) $(wildcard tests/runner/*.h)
 	@mkdir -p build
-	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -o $@ $< \
+	$(CC) $(CFLAGS_BASE) -O1 -o $@ $(RUNNER_SRC) \
 	    $(shell pkg-config --cflags --libs libcurl jansson libpq) -lpthread
 
 # --wrap routes every allocation of src/ and tests/ through tests/unit/fault.c,

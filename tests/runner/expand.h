@@ -1,0 +1,33 @@
+/*
+ * expand: run-time expansion of a step, just before it is sent.
+ *
+ * A string that is exactly "${v}" becomes the saved JSON value of v; "${v}"
+ * inside other text becomes its text. ${i}/${i1} are the 0- and 1-based index
+ * of the enclosing $repeat (or step repeat), ${j}/${j1} the one around that,
+ * ${p} the index of a parallel request (filled in by its worker). An array
+ * element {"$repeat": N, "item": X} becomes N copies of X.
+ *
+ * Load-time parameters, $(name), are a different thing: see load.h.
+ */
+#ifndef RUNNER_EXPAND_H
+#define RUNNER_EXPAND_H
+
+#include <jansson.h>
+
+#include "buf.h"
+
+/* Stands for ${p} in a body until a parallel worker writes its index there. */
+#define PARALLEL_MARK "@@parallel-index@@"
+
+/* Loop indexes of the enclosing $repeat / step repeat; -1 when unbound. */
+struct scope {
+	json_int_t i, j;
+};
+
+/*
+ * Returns a new, expanded copy of v (borrowed), or NULL with a message in
+ * err. vars holds the saved variables (borrowed). v == NULL gives NULL.
+ */
+json_t *expand(const json_t *v, const json_t *vars, struct scope sc, struct sbuf *err);
+
+#endif
