@@ -64,12 +64,19 @@ build/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
-# The HTTP case runner (tests/README.md), with the warnings of src/.
-RUNNER_SRC := $(wildcard tests/runner/*.c)
+# The HTTP case runner (tests/README.md), with the warnings of src/, and
+# the cmocka tests of its case-file compiler.
+RUNNER_SRC := $(filter-out tests/runner/test_%.c,$(wildcard tests/runner/*.c))
 build/test_runner: $(RUNNER_SRC) $(wildcard tests/runner/*.h)
 	@mkdir -p build
 	$(CC) $(CFLAGS_BASE) -O1 -o $@ $(RUNNER_SRC) \
 	    $(shell pkg-config --cflags --libs libcurl jansson libpq) -lpthread
+
+LOAD_TEST_SRC := tests/runner/test_load.c $(addprefix tests/runner/,load.c buf.c match.c http.c)
+build/test_load: $(LOAD_TEST_SRC) $(wildcard tests/runner/*.h)
+	@mkdir -p build
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -o $@ $(LOAD_TEST_SRC) \
+	    $(shell pkg-config --cflags --libs cmocka libcurl jansson)
 
 # --wrap routes every allocation of src/ and tests/ through tests/unit/fault.c,
 # which the out-of-memory tests use to fail the n-th one. The headers are
@@ -113,7 +120,7 @@ stop-db:
 	@bash -c '. scripts/pg.sh && pg_local_stop "$(CURDIR)"'
 
 test: deps
-	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_unit build/test_db build/test_ops
+	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_ops
 	@bash scripts/test.sh
 
 # Coverage-guided fuzzing of the body decoder and process codec (clang's

@@ -5,10 +5,11 @@
 #   scripts/test.sh [FILTER]
 #
 # 1. a database: $TEST_DATABASE_URL, or a throwaway cluster in a temp dir
-# 2. unit tests: build/test_unit (cmocka), when it has been built
+# 2. unit tests: build/test_unit and build/test_load (cmocka), when built
 # 3. migrations: up, dump, down to nothing, up, dump; both dumps must match
 # 4. the ASan/UBSan server on a free port, then the HTTP cases in tests/cases
-#    (only files whose path contains FILTER / $TEST_FILTER)
+#    (only files whose path contains FILTER / $TEST_FILTER) and the
+#    runner's self-test (tests/runner/selftest.json)
 # 5. a clean SIGTERM shutdown, and no sanitizer report in any log
 #
 # The last line is "N passed, N failed"; the exit status is 1 when anything
@@ -116,6 +117,11 @@ run_cmocka() {
 
 run_unit() {
 	run_cmocka unit "$UNIT_BIN"
+}
+
+# The case-file compiler of the runner (tests/runner/test_load.c).
+run_load_tests() {
+	run_cmocka load "${TEST_LOAD:-build/test_load}" "${SANITIZER_ENV[@]}"
 }
 
 # The connection layer when the server drops sessions (tests/db). Needs a
@@ -253,6 +259,25 @@ run_cases() {
 	bad "$f"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		say "http cases: runner exited with $rc"
+		bad
+	fi
+}
+
+# The runner's own checks must be able to fail: every step of
+# tests/runner/selftest.json is wrong on purpose and must fail with the
+# message it names. 1 result.
+runner_selftest() {
+	local out=$tmp/selftest.out line
+	env PROCSVC_URL="http://127.0.0.1:$server_port" TEST_DATABASE_URL="$db_url" \
+		PROCSVC_TEST_APP=esb_test PROCSVC_TEST_SECRET=xxx PROCSVC_TEST_USER=admin \
+		timeout 120 "$RUNNER_BIN" --selftest tests/runner/selftest.json >"$out" 2>&1
+	line=$(grep -E '^[0-9]+ passed, 0 failed$' "$out")
+	if [ -n "$line" ] && [ "${line%% *}" -gt 0 ]; then
+		say "runner selftest: ${line%% *} deliberately wrong steps all failed as they should"
+		ok
+	else
+		grep -v '^  ' "$out" | tail -n 20
+		say "runner selftest: FAILED (above)"
 		bad
 	fi
 }
@@ -486,6 +511,7 @@ run_server_suite() {
 		ops_start_log
 		ops_probe
 		run_cases
+		runner_selftest
 		round_trips
 		readyz_follows_schema
 		database_outage
@@ -533,6 +559,7 @@ main() {
 	if setup_database; then
 		run_unit
 		run_cmocka ops "${TEST_OPS:-build/test_ops}" "${SANITIZER_ENV[@]}"
+		run_load_tests
 		run_migrations
 		run_db_tests
 		cli_checks

@@ -54,19 +54,23 @@ sb_adds(struct sbuf *b, const char *s)
 void
 sb_printf(struct sbuf *b, const char *fmt, ...)
 {
-	va_list ap;
+	char small[256];
+	va_list ap, again;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	va_copy(again, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	sb_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
+	if (n >= 0) {
+		sb_reserve(b, (size_t)n);
+		if ((size_t)n < sizeof small)
+			memcpy(b->p + b->len, small, (size_t)n + 1);
+		else
+			vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
 }
 
 const char *

@@ -2,6 +2,8 @@
  * test_runner: data-driven HTTP tests for procsvc (run by scripts/test.sh).
  *
  *   test_runner FILE.json...
+ *   test_runner --expand FILE.json...   (print the compiled steps, send nothing)
+ *   test_runner --selftest FILE.json... (every step must fail, see below)
  *
  * The case format is described in tests/README.md. Environment: PROCSVC_URL
  * (default http://127.0.0.1:8080), TEST_DATABASE_URL, PROCSVC_TEST_APP /
@@ -9,9 +11,14 @@
  * bodies), TEST_FILTER (run only files whose path contains it),
  * TEST_VERBOSE=1 (print passing steps too).
  *
- * Before each case file every table of schema public except
- * schema_migrations is truncated and the saved variables are cleared; each
- * step is one test.
+ * A file is compiled first (load.h: includes, templates, matrices,
+ * variants), then run once per variant. Before each run every table of
+ * schema public except schema_migrations is truncated and the saved
+ * variables are cleared; each compiled step is one test.
+ *
+ * --selftest turns the verdict round, to show that the checks can fail: a
+ * step passes when it fails and its failure message contains the step's
+ * "fails_with" (tests/runner/selftest.json). The key exists only there.
  *
  * Output: FAIL lines with the request and response of failed steps, then
  * "assertions: N" (the checks made, see match.h) and "N passed, N failed"
@@ -28,6 +35,7 @@
 #include "buf.h"
 #include "expand.h"
 #include "http.h"
+#include "load.h"
 #include "match.h"
 #include "parallel.h"
 #include "sql.h"
@@ -35,12 +43,13 @@
 static struct {
 	struct http_target target;
 	const char *db_url, *filter;
-	bool verbose;
+	bool verbose, selftest;
 } cfg;
 
-/* What one case file's steps share. */
+/* What the steps of one run of a case file share. */
 struct file_ctx {
 	const char *path;
+	const char *variant;  /* NULL: the file has none */
 	json_t *vars;       /* saved variables; owned */
 	struct sql_db db;
 	CURL *curl;         /* one handle for sequential steps, so keep-alive is used */
@@ -129,12 +138,29 @@ static void
 print_failure(const struct file_ctx *fc, const char *name, const struct sbuf *d,
     const struct request *rq, const struct response *rs)
 {
-	printf("FAIL %s :: %s: %s\n", fc->path, name, sb_str(d));
+	printf("FAIL %s%s%s%s :: %s: %s\n", fc->path, fc->variant ? " [" : "",
+	    fc->variant ? fc->variant : "", fc->variant ? "]" : "", name, sb_str(d));
 	if (rq->url != NULL) {
 		http_print_request(rq);
 		http_print_response(rs);
 	}
 	fflush(stdout);
+}
+
+/* --selftest: d (the step's failures) becomes empty when they were expected. */
+static void
+selftest_verdict(const json_t *fails_with, struct sbuf *d)
+{
+	struct sbuf got = *d;
+
+	memset(d, 0, sizeof *d);
+	if (got.len == 0)
+		diff_add(d, "passed, but should have failed");
+	else if (!json_is_string(fails_with))
+		diff_add(d, "a selftest step needs \"fails_with\": \"part of the message\"");
+	else if (strstr(got.p, json_string_value(fails_with)) == NULL)
+		diff_add(d, "failed without \"%s\": %s", json_string_value(fails_with), got.p);
+	sb_free(&got);
 }
 
 /* Runs one step (all its repeats). true when it passed. */
@@ -154,7 +180,8 @@ run_step(struct file_ctx *fc, const json_t *step, size_t index)
 	snprintf(fallback, sizeof fallback, "#%zu", index + 1);
 	name = name ? name : fallback;
 	json_object_foreach((json_t *)step, k, v)
-		if (!match_key_known(k, step_keys))
+		if (!match_key_known(k, step_keys) &&
+		    !(cfg.selftest && strcmp(k, "fails_with") == 0))
 			diff_add(&d, "unknown step key %s", k);
 	if (jrep != NULL && (!json_is_integer(jrep) || reps < 0))
 		diff_add(&d, "repeat must be an integer >= 0");
@@ -178,10 +205,13 @@ run_step(struct file_ctx *fc, const json_t *step, size_t index)
 			name = label;
 		}
 	}
+	if (cfg.selftest)
+		selftest_verdict(json_object_get(step, "fails_with"), &d);
 	if (d.len > 0)
 		print_failure(fc, name, &d, &rq, &rs);
 	else if (cfg.verbose)
-		printf("ok   %s :: %s\n", fc->path, name);
+		printf("ok   %s%s%s%s :: %s\n", fc->path, fc->variant ? " [" : "",
+		    fc->variant ? fc->variant : "", fc->variant ? "]" : "", name);
 	passed = d.len == 0;
 	request_free(&rq);
 	response_free(&rs);
@@ -189,54 +219,78 @@ run_step(struct file_ctx *fc, const json_t *step, size_t index)
 	return passed;
 }
 
-/* Runs one case file, adding to *passed and *failed. */
+/* Runs the compiled steps of one run over an emptied database. */
 static void
-run_file(const char *path, int *passed, int *failed)
+run_steps(const char *path, const struct load_run *run, int *passed, int *failed)
 {
-	struct file_ctx fc = {.path = path, .db = {.url = cfg.db_url}};
+	struct file_ctx fc = {.path = path, .variant = run->name,
+	    .db = {.url = cfg.db_url}};
 	struct sbuf d = {0};
-	json_error_t jerr;
-	json_t *doc = json_load_file(path, JSON_ALLOW_NUL, &jerr);
-	const json_t *steps = json_object_get(doc, "steps"), *step;
+	const json_t *step;
 	size_t i;
 
-	if (doc == NULL) {
-		diff_add(&d, "line %d: %s", jerr.line, jerr.text);
-		goto fail;
+	if (cfg.db_url != NULL && sql_reset(&fc.db, &d) != 0) {
+		printf("FAIL %s :: (setup): %s\n", path, sb_str(&d));
+		(*failed)++;
+		goto out;
 	}
-	if (!json_is_array(steps)) {
-		diff_add(&d, "\"steps\" must be an array");
-		goto fail;
-	}
-	if (cfg.db_url != NULL && sql_reset(&fc.db, &d) != 0)
-		goto fail;
 	fc.vars = json_object();
 	fc.curl = curl_easy_init();
-	json_array_foreach(steps, i, step) {
+	json_array_foreach(run->steps, i, step) {
 		if (run_step(&fc, step, i))
 			(*passed)++;
 		else
 			(*failed)++;
 	}
-	goto out;
-fail:
-	printf("FAIL %s :: (setup): %s\n", path, sb_str(&d));
-	(*failed)++;
 out:
 	curl_easy_cleanup(fc.curl);
 	sql_close(&fc.db);
 	json_decref(fc.vars);
-	json_decref(doc);
+	sb_free(&d);
+}
+
+/*
+ * Runs one case file, adding to *passed and *failed; a file that does not
+ * compile is one failure. With expand_only, prints the compiled steps.
+ */
+static void
+run_file(const char *path, bool expand_only, int *passed, int *failed)
+{
+	struct load_file lf = {0};
+	struct sbuf d = {0};
+	size_t i;
+
+	if (load_case(path, &lf, &d) != 0) {
+		printf("FAIL %s :: (load): %s\n", path, sb_str(&d));
+		(*failed)++;
+		goto out;
+	}
+	for (i = 0; i < lf.nruns; i++) {
+		if (expand_only) {
+			json_t *o = json_pack("{s:s, s:s?, s:O}", "file", path, "variant",
+			    lf.runs[i].name, "steps", lf.runs[i].steps);
+
+			json_dumpf(o, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+			putchar('\n');
+			json_decref(o);
+			*passed += (int)json_array_size(lf.runs[i].steps);
+		} else
+			run_steps(path, &lf.runs[i], passed, failed);
+	}
+out:
+	load_free(&lf);
 	sb_free(&d);
 }
 
 int
 main(int argc, char **argv)
 {
-	int i, passed = 0, failed = 0;
+	int i = 1, passed = 0, failed = 0;
+	bool expand_only = argc > 1 && strcmp(argv[1], "--expand") == 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE.json...\n", argv[0]);
+	cfg.selftest = argc > 1 && strcmp(argv[1], "--selftest") == 0;
+	if (argc < 2 + (expand_only || cfg.selftest)) {
+		fprintf(stderr, "usage: %s [--expand | --selftest] FILE.json...\n", argv[0]);
 		return 2;
 	}
 	cfg.target.base_url = env_or("PROCSVC_URL", "http://127.0.0.1:8080");
@@ -250,10 +304,14 @@ main(int argc, char **argv)
 		fputs("test_runner: curl_global_init failed\n", stderr);
 		return 2;
 	}
-	for (i = 1; i < argc; i++)
+	for (i += expand_only || cfg.selftest; i < argc; i++)
 		if (cfg.filter == NULL || strstr(argv[i], cfg.filter) != NULL)
-			run_file(argv[i], &passed, &failed);
+			run_file(argv[i], expand_only, &passed, &failed);
 	curl_global_cleanup();
+	if (expand_only) {
+		fprintf(stderr, "%d steps, %d files failed to load\n", passed, failed);
+		return failed > 0 ? 1 : 0;
+	}
 	printf("assertions: %lu\n", match_assertions());
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed > 0 ? 1 : 0;
