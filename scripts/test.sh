@@ -270,7 +270,7 @@ runner_selftest() {
 	local out=$tmp/selftest.out line
 	env PROCSVC_URL="http://127.0.0.1:$server_port" TEST_DATABASE_URL="$db_url" \
 		PROCSVC_TEST_APP=esb_test PROCSVC_TEST_SECRET=xxx PROCSVC_TEST_USER=admin \
-		timeout 120 "$RUNNER_BIN" --selftest tests/runner/selftest.json >"$out" 2>&1
+		TEST_FILTER= timeout 120 "$RUNNER_BIN" --selftest tests/runner/selftest.json >"$out" 2>&1
 	line=$(grep -E '^[0-9]+ passed, 0 failed$' "$out")
 	if [ -n "$line" ] && [ "${line%% *}" -gt 0 ]; then
 		say "runner selftest: ${line%% *} deliberately wrong steps all failed as they should"

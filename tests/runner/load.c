@@ -120,7 +120,8 @@ param_name_len(const char *s, size_t n)
 		size_t start = i;
 
 		while (i < n && (s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || (i > start && s[i] >= '0' && s[i] <= '9')))
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    ((i > 0 || start > 0) && s[i] >= '0' && s[i] <= '9')))
 			i++;
 		if (i == start)
 			return 0;
@@ -130,7 +131,10 @@ param_name_len(const char *s, size_t n)
 	}
 }
 
-/* The value bound to name (dots step into objects); borrowed or NULL. */
+/*
+ * The value bound to name; dots step into objects ("a.b") and arrays
+ * ("a.0"). Borrowed or NULL.
+ */
 static const json_t *
 param_get(const json_t *params, const char *name, size_t n)
 {
@@ -146,7 +150,10 @@ param_get(const json_t *params, const char *name, size_t n)
 			return NULL;
 		memcpy(key, name, k);
 		key[k] = '\0';
-		cur = json_object_get(cur, key);
+		if (json_is_array(cur) && strspn(key, "0123456789") == k && k > 0 && k < 10)
+			cur = json_array_get(cur, strtoul(key, NULL, 10));
+		else
+			cur = json_object_get(cur, key);
 		if (k == n)
 			return cur;
 		name += k + 1;
@@ -618,6 +625,7 @@ fail:
 
 static const char *const matrix_step_keys[] = {"matrix", "steps", "with", "comment", NULL};
 
+/* A matrix, or a group (steps sharing a "with"): a matrix of one empty row. */
 static int
 compile_matrix(const struct ctx *c, const json_t *e, json_t *out)
 {
@@ -626,13 +634,15 @@ compile_matrix(const struct ctx *c, const json_t *e, json_t *out)
 	size_t i;
 	int rc = -1;
 
-	if (!keys_known(c, e, matrix_step_keys, "a matrix step"))
+	if (!keys_known(c, e, matrix_step_keys, "a matrix or group"))
 		goto out;
 	if (!json_is_array(json_object_get(e, "steps"))) {
 		ctx_fail(c, "a matrix needs \"steps\": [...]");
 		goto out;
 	}
-	if ((m = finish(c, json_object_get(e, "matrix"))) == NULL ||
+	if (json_object_get(e, "matrix") == NULL) {
+		rows = json_pack("[{}]");
+	} else if ((m = finish(c, json_object_get(e, "matrix"))) == NULL ||
 	    (rows = matrix_rows(c, m)) == NULL)
 		goto out;
 	json_array_foreach(rows, i, row) {
@@ -680,7 +690,8 @@ compile_steps(const struct ctx *c, const json_t *steps, json_t *out)
 		}
 		if (json_object_get(e, "include") != NULL)
 			rc = compile_include(&in, e, out);
-		else if (json_object_get(e, "matrix") != NULL)
+		else if (json_object_get(e, "matrix") != NULL ||
+		    json_object_get(e, "steps") != NULL)
 			rc = compile_matrix(&in, e, out);
 		else
 			rc = compile_plain(&in, e, out);

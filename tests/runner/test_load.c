@@ -139,9 +139,9 @@ test_params(void **state)
 	(void)state;
 	put("params.json", "{'with': {'v': [1, 'x'], 'o': {'k': 'deep'}, 's': 'str'},"
 	    " 'steps': [{'with': {'n': 7}, 'path': '/$(s)/$(n)', 'body': {'a': '$(v)', 'b': '$(o.k)',"
-	    " 'key_$(s)': 'v=$(v)', 'shell': '$(rm -rf /) $( $(1x) ${v}', 'n': '$(n)'}}]}");
+	    " 'key_$(s)': 'v=$(v)', 'shell': '$(rm -rf /) $( $(1x) ${v}', 'n': '$(n)', 'i': '$(v.1)'}}]}");
 	expect_steps("params.json", "[{'path': '/str/7', 'body': {'a': [1, 'x'], 'b': 'deep',"
-	    " 'key_str': 'v=[1,\\'x\\']', 'shell': '$(rm -rf /) $( $(1x) ${v}', 'n': 7}}]");
+	    " 'key_str': 'v=[1,\\'x\\']', 'shell': '$(rm -rf /) $( $(1x) ${v}', 'n': 7, 'i': 'x'}}]");
 	put("param_unknown.json", "{'steps': [{'path': '/$(nope)'}]}");
 	expect_error("param_unknown.json", "no parameter $(nope)");
 }
@@ -154,13 +154,14 @@ test_matrix(void **state)
 	    " 'each': {'v': [true, null]}}, 'with': {'label': '$(a)-$(v)'},"
 	    " 'steps': [{'name': '$(label)', 'body': {'$(a)': '$(v)'}, 'expect': {'code': '$(code)'}}]},"
 	    " {'matrix': [{'p': 1}], 'steps': [{'matrix': {'each': {'q': [2, 3]}},"
-	    "  'steps': [{'body': ['$(p)', '$(q)']}]}]}]}");
+	    "  'steps': [{'body': ['$(p)', '$(q)']}]}]},"
+	    " {'with': {'g': 'group'}, 'steps': [{'path': '/$(g)'}, {'path': '/$(g)2'}]}]}");
 	expect_steps("matrix.json", "["
 	    "{'name': 'x-true', 'body': {'x': true}, 'expect': {'code': 1}},"
 	    "{'name': 'x-null', 'body': {'x': null}, 'expect': {'code': 1}},"
 	    "{'name': 'y-true', 'body': {'y': true}, 'expect': {'code': 2}},"
 	    "{'name': 'y-null', 'body': {'y': null}, 'expect': {'code': 2}},"
-	    "{'body': [1, 2]}, {'body': [1, 3]}]");
+	    "{'body': [1, 2]}, {'body': [1, 3]}, {'path': '/group'}, {'path': '/group2'}]");
 	put("matrix_empty.json", "{'steps': [{'matrix': {'each': {'a': []}}, 'steps': [{'path': '/'}]}]}");
 	expect_error("matrix_empty.json", "matrix makes no rows");
 	put("matrix_short.json", "{'steps': [{'matrix': {'cols': ['a', 'b'], 'rows': [[1]]},"
