@@ -4,7 +4,7 @@
 CC      ?= cc
 PKGS    := civetweb jansson libpq
 DEPS_APT := build-essential pkg-config libcivetweb-dev libjansson-dev libpq-dev \
-            postgresql-15 postgresql-client-15 libcurl4-openssl-dev libcmocka-dev curl cppcheck valgrind \
+            postgresql-15 postgresql-client-15 libcurl4-openssl-dev libcmocka-dev curl cppcheck shellcheck valgrind \
             docker-compose man-db groff-base bsdextrautils
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
@@ -173,9 +173,15 @@ uninstall:
 	    $(DESTDIR)$(UNITDIR)/procsvc.service
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
+# cppcheck on the C of src/ and of the test runner, shellcheck on scripts/
+# (-x follows the sourced scripts/pg.sh).
 lint:
+	@$(MAKE) --no-print-directory deps DEPS_APT="cppcheck shellcheck"
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --suppress=missingIncludeSystem -Isrc src
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --suppress=missingIncludeSystem -Itests/runner tests/runner
+	@shellcheck -x scripts/*.sh
 
 clean:
 	rm -rf build

@@ -17,6 +17,7 @@ command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)
 
 tmp=$(mktemp -d)
 server_pid=
+# shellcheck disable=SC2317  # reached through the EXIT trap
 cleanup() {
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
 	pg_cluster_stop "$tmp" >/dev/null 2>&1 || true

@@ -540,12 +540,13 @@ product(const json_t *rows, const char *name, const json_t *values)
 	const json_t *row, *v;
 	size_t i, k;
 
-	json_array_foreach(rows, i, row)
+	json_array_foreach(rows, i, row) {
 		json_array_foreach(values, k, v) {
 			r = json_deep_copy(row);
 			json_object_set(r, name, (json_t *)v);
 			json_array_append_new(out, r);
 		}
+	}
 	return out;
 }
 

@@ -234,8 +234,9 @@ check_message(const json_t *exp, const json_t *msg, struct sbuf *d)
 			    json_string_value(exp));
 		return;
 	}
-	json_array_foreach(exp, i, e)
+	json_array_foreach(exp, i, e) {
 		check_message(e, msg, d);
+	}
 }
 
 static void
