@@ -46,7 +46,7 @@ connect_one(const struct addrinfo *ai, long deadline, struct err *e)
 	socklen_t len = sizeof(soerr);
 
 	if (fd < 0) {
-		err_set(e, ERR_DB, NULL, "socket: %s", strerror(errno));
+		err_server(e, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0)
@@ -57,7 +57,7 @@ connect_one(const struct addrinfo *ai, long deadline, struct err *e)
 		goto fail;
 	switch (wait_fd(fd, POLLOUT, deadline)) {
 	case 0:
-		err_set(e, ERR_DB, NULL, "connect: timed out");
+		err_server(e, "connect: timed out");
 		close(fd);
 		return -1;
 	case 1:
@@ -69,7 +69,7 @@ connect_one(const struct addrinfo *ai, long deadline, struct err *e)
 		break;
 	}
 fail:
-	err_set(e, ERR_DB, NULL, "connect: %s", strerror(errno));
+	err_server(e, "connect: %s", strerror(errno));
 	close(fd);
 	return -1;
 }
@@ -87,7 +87,7 @@ exchange(int fd, const char *req, char *resp, size_t n, long deadline, struct er
 			goto timeout;
 		w = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
-			err_set(e, ERR_DB, NULL, "send: %s", strerror(errno));
+			err_server(e, "send: %s", strerror(errno));
 			return -1;
 		}
 		sent += w > 0 ? (size_t)w : 0;
@@ -100,7 +100,7 @@ exchange(int fd, const char *req, char *resp, size_t n, long deadline, struct er
 		if (r == 0)
 			break;
 		if (r < 0 && errno != EAGAIN && errno != EINTR) {
-			err_set(e, ERR_DB, NULL, "recv: %s", strerror(errno));
+			err_server(e, "recv: %s", strerror(errno));
 			return -1;
 		}
 		got += r > 0 ? (size_t)r : 0;
@@ -108,7 +108,7 @@ exchange(int fd, const char *req, char *resp, size_t n, long deadline, struct er
 	resp[got] = '\0';
 	return (ssize_t)got;
 timeout:
-	err_set(e, ERR_DB, NULL, "no answer within the time limit");
+	err_server(e, "no answer within the time limit");
 	return -1;
 }
 
@@ -127,7 +127,7 @@ probe_get(const struct addr *a, const char *path, long timeout_ms,
 	snprintf(port, sizeof(port), "%d", a->port);
 	gai = getaddrinfo(host, port, &hints, &res);
 	if (gai != 0) {
-		err_set(e, ERR_DB, NULL, "%s: %s", host, gai_strerror(gai));
+		err_server(e, "%s: %s", host, gai_strerror(gai));
 		return -1;
 	}
 	for (const struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
@@ -142,7 +142,7 @@ probe_get(const struct addr *a, const char *path, long timeout_ms,
 	if (exchange(fd, req, resp, sizeof(resp), deadline, e) < 0)
 		goto out;
 	if (sscanf(resp, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 100 || status > 599) {
-		err_set(e, ERR_DB, NULL, "the answer is not HTTP");
+		err_server(e, "the answer is not HTTP");
 		status = -1;
 		goto out;
 	}

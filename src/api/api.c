@@ -18,13 +18,6 @@ api_configure(const struct api_config *cfg)
 	config = cfg;
 }
 
-const char *
-api_path(char *buf, size_t n, const char *base, const char *key)
-{
-	snprintf(buf, n, "%s%s%s", base, base[0] ? "." : "", key);
-	return buf;
-}
-
 /* Walks the parsed document for what Jansson accepts but the contract does
  * not: U+0000 inside strings (we parse with JSON_ALLOW_NUL to be able to
  * name the path) and nesting deeper than MAX_DEPTH. */
@@ -156,13 +149,23 @@ rewrite_for_paths(const char *body, size_t len, size_t *outlen)
 	return out;
 }
 
-/* The parse errors rewrite_for_paths can turn into a path-named error. */
+/*
+ * The parse errors rewrite_for_paths may turn into a path-named error: a
+ * number out of range, or (Jansson files a raw control character under
+ * plain invalid syntax) a syntax error in a body that holds a NUL byte. A
+ * rewrite that does not help is harmless: the first error is then reported.
+ */
 static bool
-rewritable(const json_error_t *jerr)
+rewritable(const json_error_t *jerr, const char *body, size_t len)
 {
-	return strstr(jerr->text, "too big") != NULL ||
-	    strstr(jerr->text, "real number overflow") != NULL ||
-	    strstr(jerr->text, "control character 0x0") != NULL;
+	switch (json_error_code(jerr)) {
+	case json_error_numeric_overflow:
+		return true;
+	case json_error_invalid_syntax:
+		return memchr(body, '\0', len) != NULL;
+	default:
+		return false;
+	}
 }
 
 int
@@ -173,7 +176,7 @@ api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
 	json_t *root;
 
 	root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
-	if (root == NULL && rewritable(&jerr)) {
+	if (root == NULL && rewritable(&jerr, body, len)) {
 		json_error_t again;
 		size_t n;
 		char *copy = rewrite_for_paths(body, len, &n);
@@ -202,19 +205,28 @@ api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
 	return 0;
 }
 
+void
+api_type_error(const char *base, const char *key, const char *what,
+    struct err *e)
+{
+	struct jpath p;
+
+	jpath_init_at(&p, base);
+	jpath_key(&p, key);
+	err_set(e, ERR_BAD_JSON, jpath_str(&p), "must be %s", what);
+}
+
 int
 api_get_id(json_t *obj, const char *base, const char *key, int64_t *out,
     struct err *e)
 {
 	json_t *v = json_object_get(obj, key);
-	char path[256];
 
 	*out = 0;
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_integer(v)) {
-		err_set(e, ERR_BAD_JSON, api_path(path, sizeof(path), base, key),
-		    "must be an integer");
+		api_type_error(base, key, "an integer", e);
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -226,14 +238,12 @@ api_get_array(json_t *obj, const char *base, const char *key, json_t **out,
     struct err *e)
 {
 	json_t *v = json_object_get(obj, key);
-	char path[256];
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_array(v)) {
-		err_set(e, ERR_BAD_JSON, api_path(path, sizeof(path), base, key),
-		    "must be an array");
+		api_type_error(base, key, "an array", e);
 		return -1;
 	}
 	*out = v;
@@ -398,7 +408,7 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 	}
 	*operator = strdup(user);
 	if (*operator == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	str_trim(*operator);
@@ -443,7 +453,7 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 	req.operator = operator;
 	if (h(&req, body, &out->data, &out->err) != 0) {
 		if (!err_isset(&out->err))
-			err_set_http(&out->err, 503, ERR_DB, NULL, "internal error");
+			err_server(&out->err, "internal error");
 		out->data = NULL;
 	} else if (out->data == NULL) {
 		out->data = json_null();

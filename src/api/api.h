@@ -93,8 +93,12 @@ int api_get_id(json_t *obj, const char *base, const char *key, int64_t *out,
 int api_get_array(json_t *obj, const char *base, const char *key,
     json_t **out, struct err *e) MUST_CHECK;
 
-/* "base.key", or "key" when base is "", into buf. Returns buf. */
-const char *api_path(char *buf, size_t n, const char *base, const char *key);
+/*
+ * Sets e to 1199000 "must be <what>" (what: "a string", ...) at the path of
+ * obj[key]: key appended to base, which may be "" (the body).
+ */
+void api_type_error(const char *base, const char *key, const char *what,
+    struct err *e);
 
 /* A JSON array of the ids, or NULL when out of memory. */
 json_t *api_id_array(const struct id_list *ids);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "api/procjson.h"
+#include "common/jpath.h"
+#include "common/proc_attr.h"
 #include "service/instance.h"
 
 /*
@@ -26,56 +28,58 @@ decode_proc(json_t *obj, const char *base, struct svc_si_proc *out,
 }
 
 static int
-decode_name(json_t *obj, const char *base, struct pval *name, struct err *e)
+decode_name(json_t *obj, struct jpath *p, struct pval *name, struct err *e)
 {
 	json_t *v = json_object_get(obj, "service_instance_name");
-	char path[200];
+	size_t mark;
 
-	api_path(path, sizeof(path), base, "service_instance_name");
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v)) {
-		err_set(e, ERR_BAD_JSON, path, "must be a string");
+		api_type_error(jpath_str(p), "service_instance_name", "a string", e);
 		return -1;
 	}
 	name->s = strdup(json_string_value(v));
-	if (name->s == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-		return -1;
-	}
+	if (name->s == NULL)
+		return err_oom(e);
 	str_trim(name->s);
 	name->state = PV_SET;
-	pval_check(name, &svc_si_name_attr, path);
+	mark = jpath_key(p, "service_instance_name");
+	pval_check(name, &svc_si_name_attr, jpath_str(p));
+	jpath_pop(p, mark);
 	return 0;
 }
 
+/* instances[i] at p. */
 static int
-decode_instance(json_t *obj, size_t i, struct svc_si_in *out, struct err *e)
+decode_instance(json_t *obj, struct jpath *p, struct svc_si_in *out,
+    struct err *e)
 {
-	json_t *procs, *p;
-	char base[64], path[128];
+	const char *base = jpath_str(p);
+	json_t *procs, *proc;
 	size_t k;
 
-	snprintf(base, sizeof(base), "instances[%zu]", i);
 	if (!json_is_object(obj)) {
 		err_set(e, ERR_BAD_JSON, base, "must be an object");
 		return -1;
 	}
 	if (api_get_id(obj, base, "bk_host_id", &out->host_id, e) != 0 ||
-	    decode_name(obj, base, &out->name, e) != 0 ||
+	    decode_name(obj, p, &out->name, e) != 0 ||
 	    api_get_array(obj, base, "processes", &procs, e) != 0)
 		return -1;
 	if (procs == NULL || json_array_size(procs) == 0)
 		return 0;
 	out->procs = calloc(json_array_size(procs), sizeof(*out->procs));
-	if (out->procs == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-		return -1;
-	}
-	json_array_foreach(procs, k, p) {
+	if (out->procs == NULL)
+		return err_oom(e);
+	json_array_foreach(procs, k, proc) {
+		size_t mark = jpath_elem(p, "processes", k);
+		int rc;
+
 		out->nprocs = k + 1; /* owned so far, for svc_si_batch_free */
-		snprintf(path, sizeof(path), "%s.processes[%zu]", base, k);
-		if (decode_proc(p, path, &out->procs[k], e) != 0)
+		rc = decode_proc(proc, jpath_str(p), &out->procs[k], e);
+		jpath_pop(p, mark);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
@@ -85,6 +89,7 @@ static int
 decode(json_t *body, struct svc_si_batch *b, struct err *e)
 {
 	json_t *items, *item;
+	struct jpath p;
 	size_t i;
 
 	if (api_get_id(body, "", "bk_biz_id", &b->biz_id, e) != 0 ||
@@ -94,13 +99,17 @@ decode(json_t *body, struct svc_si_batch *b, struct err *e)
 	if (items == NULL || json_array_size(items) == 0)
 		return 0;
 	b->items = calloc(json_array_size(items), sizeof(*b->items));
-	if (b->items == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-		return -1;
-	}
+	if (b->items == NULL)
+		return err_oom(e);
+	jpath_init(&p);
 	json_array_foreach(items, i, item) {
-		b->n = i + 1;
-		if (decode_instance(item, i, &b->items[i], e) != 0)
+		size_t mark = jpath_elem(&p, "instances", i);
+		int rc;
+
+		b->n = i + 1; /* owned so far, for svc_si_batch_free */
+		rc = decode_instance(item, &p, &b->items[i], e);
+		jpath_pop(&p, mark);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
@@ -117,8 +126,11 @@ api_create_service_instance(const struct svc_req *req, json_t *body,
 	if (decode(body, &batch, e) != 0 ||
 	    svc_instance_create(req, &batch, &ids, e) != 0)
 		goto out;
-	*data = api_id_array(&ids);
-	rc = *data ? 0 : -1;
+	if ((*data = api_id_array(&ids)) == NULL) {
+		err_oom(e);
+		goto out;
+	}
+	rc = 0;
 out:
 	id_list_free(&ids);
 	svc_si_batch_free(&batch);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "api/procjson.h"
+#include "common/jpath.h"
 #include "service/process.h"
 
 /* §7 row 1: structural errors stop at once; attributes are kept for row 7. */
@@ -11,7 +12,7 @@ static int
 decode(json_t *body, struct svc_proc_batch *b, struct err *e)
 {
 	json_t *items, *item;
-	char base[64];
+	struct jpath p;
 	size_t i;
 
 	if (api_get_id(body, "", "bk_biz_id", &b->biz_id, e) != 0 ||
@@ -21,18 +22,22 @@ decode(json_t *body, struct svc_proc_batch *b, struct err *e)
 	if (items == NULL || json_array_size(items) == 0)
 		return 0;
 	b->items = calloc(json_array_size(items), sizeof(*b->items));
-	if (b->items == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-		return -1;
-	}
+	if (b->items == NULL)
+		return err_oom(e);
+	jpath_init(&p);
 	json_array_foreach(items, i, item) {
+		size_t mark = jpath_elem(&p, "processes", i);
+		int rc = 0;
+
 		b->n = i + 1; /* owned so far, for svc_proc_batch_free */
-		snprintf(base, sizeof(base), "processes[%zu]", i);
 		if (!json_is_object(item)) {
-			err_set(e, ERR_BAD_JSON, base, "must be an object");
-			return -1;
+			err_set(e, ERR_BAD_JSON, jpath_str(&p), "must be an object");
+			rc = -1;
+		} else {
+			rc = procjson_decode_member(item, jpath_str(&p), &b->items[i], e);
 		}
-		if (procjson_decode_member(item, base, &b->items[i], e) != 0)
+		jpath_pop(&p, mark);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
@@ -49,8 +54,11 @@ api_create_process_instance(const struct svc_req *req, json_t *body,
 	if (decode(body, &batch, e) != 0 ||
 	    svc_process_create(req, &batch, &ids, e) != 0)
 		goto out;
-	*data = api_id_array(&ids);
-	rc = *data ? 0 : -1;
+	if ((*data = api_id_array(&ids)) == NULL) {
+		err_oom(e);
+		goto out;
+	}
+	rc = 0;
 out:
 	id_list_free(&ids);
 	svc_proc_batch_free(&batch);
@@ -107,7 +115,7 @@ api_list_process_instance(const struct svc_req *req, json_t *body,
 		}
 	}
 	if (arr == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	*data = arr;

@@ -32,14 +32,6 @@ type_name(const json_t *j)
 	}
 }
 
-/* Seeds p with the caller's base path (which may be ""). */
-static void
-path_init(struct jpath *p, const char *base)
-{
-	jpath_init(p);
-	jpath_key(p, base != NULL ? base : "");
-}
-
 /*
  * Records a row-level fault; only the first one is kept (err_set). -1 when
  * the error cannot be allocated: the caller reports out of memory.
@@ -263,7 +255,7 @@ procjson_decode(json_t *info, const char *base, struct proc_values *v,
 	struct jpath p;
 
 	/* json_object_get on NULL, null or a non-object finds nothing: {}. */
-	path_init(&p, base);
+	jpath_init_at(&p, base != NULL ? base : "");
 	for (size_t i = 0; i < PROC_ATTR_COUNT; i++) {
 		const struct proc_attr *a = &proc_attrs[i];
 		int rc;
@@ -281,7 +273,7 @@ procjson_decode(json_t *info, const char *base, struct proc_values *v,
 	}
 	return 0;
 fail:
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+	err_oom(e);
 	return -1;
 }
 
@@ -349,7 +341,7 @@ static int
 check_dup_row_id(struct proc_values *v, size_t r, struct jpath *p, size_t stem)
 {
 	const struct pval *id = &v->rows[r].key[BKI_TEMPLATE_ROW_ID];
-	char other[sizeof(p->buf)];
+	struct jpath other;
 	size_t mark;
 	int rc;
 
@@ -357,10 +349,13 @@ check_dup_row_id(struct proc_values *v, size_t r, struct jpath *p, size_t stem)
 		const struct pval *o = &v->rows[s].key[BKI_TEMPLATE_ROW_ID];
 		if (o->state != PV_SET || o->i != id->i)
 			continue;
-		snprintf(other, sizeof(other), "%.*s[%zu].%s", (int)stem, p->buf, s, ROW_ID);
+		other = *p;
+		jpath_pop(&other, stem);
+		jpath_index(&other, s);
+		jpath_key(&other, ROW_ID);
 		mark = jpath_key(p, ROW_ID);
 		rc = row_set_bad(&v->rows[r], ERR_DUPLICATE, jpath_str(p),
-		    "%lld is also the row_id of %s", (long long)id->i, other);
+		    "%lld is also the row_id of %s", (long long)id->i, jpath_str(&other));
 		jpath_pop(p, mark);
 		return rc;
 	}
@@ -524,7 +519,7 @@ procjson_decode_template(json_t *spec, const char *base,
 	struct jpath p;
 
 	*row_locked = NULL;
-	path_init(&p, base);
+	jpath_init_at(&p, base != NULL ? base : "");
 	for (size_t i = 0; i < PROC_ATTR_COUNT; i++) {
 		const struct proc_attr *a = &proc_attrs[i];
 		size_t mark;
@@ -548,7 +543,7 @@ procjson_decode_template(json_t *spec, const char *base,
 fail:
 	free(*row_locked);
 	*row_locked = NULL;
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+	err_oom(e);
 	return -1;
 }
 
@@ -706,12 +701,13 @@ procjson_decode_member(json_t *item, const char *base, struct proc_values *v,
     struct err *e)
 {
 	json_t *info = json_object_get(item, "process_info");
-	char path[256];
+	struct jpath p;
 
-	snprintf(path, sizeof(path), "%s.process_info", base);
+	jpath_init_at(&p, base);
+	jpath_key(&p, "process_info");
 	if (info != NULL && !json_is_null(info) && !json_is_object(info)) {
-		err_set(e, ERR_BAD_JSON, path, "must be an object or null");
+		err_set(e, ERR_BAD_JSON, jpath_str(&p), "must be an object or null");
 		return -1;
 	}
-	return procjson_decode(info, path, v, e);
+	return procjson_decode(info, jpath_str(&p), v, e);
 }

@@ -5,14 +5,10 @@
 #include <string.h>
 
 #include "api/procjson.h"
+#include "common/jpath.h"
+#include "common/proc_attr.h"
 #include "service/template.h"
 
-static int
-oom(struct err *e)
-{
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-	return -1;
-}
 
 /* ---- create_service_template ---- */
 
@@ -26,11 +22,11 @@ decode_name(json_t *body, struct pval *name, struct err *e)
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v)) {
-		err_set(e, ERR_BAD_JSON, "name", "must be a string");
+		api_type_error("", "name", "a string", e);
 		return -1;
 	}
 	if ((name->s = strdup(json_string_value(v))) == NULL)
-		return oom(e);
+		return err_oom(e);
 	str_trim(name->s);
 	name->state = PV_SET;
 	return 0;
@@ -66,7 +62,7 @@ api_create_service_template(const struct svc_req *req, json_t *body,
 	    svc_stmpl_create(req, &in, &out, e) != 0)
 		goto out;
 	if ((*data = encode_stmpl(&out)) == NULL) {
-		oom(e);
+		err_oom(e);
 		goto out;
 	}
 	rc = 0;
@@ -77,31 +73,34 @@ out:
 
 /* ---- batch_create_proc_template ---- */
 
-/* processes[i]: an object whose spec is an object, null or absent ({}). */
+/* processes[i] (at p): an object whose spec is an object, null or absent ({}). */
 static int
-decode_item(json_t *item, size_t i, struct proc_template *t, struct err *e)
+decode_item(json_t *item, struct jpath *p, struct proc_template *t, struct err *e)
 {
-	char base[64], path[80];
 	json_t *spec;
+	size_t mark;
+	int rc;
 
-	snprintf(base, sizeof(base), "processes[%zu]", i);
 	if (!json_is_object(item)) {
-		err_set(e, ERR_BAD_JSON, base, "must be an object {\"spec\": {...}}");
+		err_set(e, ERR_BAD_JSON, jpath_str(p), "must be an object {\"spec\": {...}}");
 		return -1;
 	}
 	spec = json_object_get(item, "spec");
-	api_path(path, sizeof(path), base, "spec");
 	if (spec != NULL && !json_is_null(spec) && !json_is_object(spec)) {
-		err_set(e, ERR_BAD_JSON, path, "must be an object of process template properties");
+		api_type_error(jpath_str(p), "spec", "an object of process template properties", e);
 		return -1;
 	}
-	return procjson_decode_template(spec, path, &t->v, t->locked, &t->row_locked, e);
+	mark = jpath_key(p, "spec");
+	rc = procjson_decode_template(spec, jpath_str(p), &t->v, t->locked, &t->row_locked, e);
+	jpath_pop(p, mark);
+	return rc;
 }
 
 static int
 decode_batch(json_t *body, struct svc_ptmpl_batch *b, struct err *e)
 {
 	json_t *items, *item;
+	struct jpath p;
 	size_t i;
 
 	if (api_get_id(body, "", "bk_biz_id", &b->biz_id, e) != 0 ||
@@ -112,10 +111,16 @@ decode_batch(json_t *body, struct svc_ptmpl_batch *b, struct err *e)
 		return 0;
 	b->items.items = calloc(json_array_size(items), sizeof(*b->items.items));
 	if (b->items.items == NULL)
-		return oom(e);
+		return err_oom(e);
+	jpath_init(&p);
 	json_array_foreach(items, i, item) {
+		size_t mark = jpath_elem(&p, "processes", i);
+		int rc;
+
 		b->items.n = i + 1; /* owned so far, for svc_ptmpl_batch_free */
-		if (decode_item(item, i, &b->items.items[i], e) != 0)
+		rc = decode_item(item, &p, &b->items.items[i], e);
+		jpath_pop(&p, mark);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
@@ -133,7 +138,7 @@ api_batch_create_proc_template(const struct svc_req *req, json_t *body,
 	    svc_ptmpl_create(req, &batch, &ids, e) != 0)
 		goto out;
 	if ((*data = api_id_array(&ids)) == NULL) {
-		oom(e);
+		err_oom(e);
 		goto out;
 	}
 	rc = 0;
@@ -182,9 +187,10 @@ get_id_filter(json_t *body, json_t **ids, struct err *e)
 		return -1;
 	json_array_foreach(*ids, i, v)
 		if (!json_is_integer(v)) {
-			char path[64];
-			snprintf(path, sizeof(path), "process_template_ids[%zu]", i);
-			err_set(e, ERR_BAD_JSON, path, "must be an integer");
+			struct jpath p;
+			jpath_init(&p);
+			jpath_elem(&p, "process_template_ids", i);
+			err_set(e, ERR_BAD_JSON, jpath_str(&p), "must be an integer");
 			return -1;
 		}
 	if (*ids != NULL && json_array_size(*ids) == 0)
@@ -233,7 +239,7 @@ api_list_proc_template(const struct svc_req *req, json_t *body,
 	}
 	if (info == NULL ||
 	    (*data = json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(info), "info", info)) == NULL) {
-		oom(e);
+		err_oom(e);
 		goto out;
 	}
 	rc = 0;

@@ -15,11 +15,6 @@
  * values decode to 0 / NULL and are judged by the service.
  */
 
-static void
-oom(struct err *e)
-{
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory, retry later");
-}
 
 /*
  * Optional string obj[key] at base: absent or null gives *out NULL; a
@@ -30,18 +25,16 @@ get_str(json_t *obj, const char *base, const char *key, char **out,
     struct err *e)
 {
 	json_t *v = json_object_get(obj, key);
-	char path[256];
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v)) {
-		err_set(e, ERR_BAD_JSON, api_path(path, sizeof(path), base, key),
-		    "must be a string");
+		api_type_error(base, key, "a string", e);
 		return -1;
 	}
 	if ((*out = strdup(json_string_value(v))) == NULL) {
-		oom(e);
+		err_oom(e);
 		return -1;
 	}
 	str_trim(*out);
@@ -86,7 +79,7 @@ decode_hosts(json_t *body, struct topo_hosts *h, struct err *e)
 	if (api_get_array(body, "", "hosts", &arr, e) != 0)
 		return -1;
 	if (topo_hosts_alloc(h, json_array_size(arr)) != 0) {
-		oom(e);
+		err_oom(e);
 		return -1;
 	}
 	jpath_init(&p);
@@ -112,7 +105,7 @@ api_upsert_hosts(const struct svc_req *req, json_t *body, json_t **data,
 	    svc_upsert_hosts(req, &hosts, e) != 0)
 		goto out;
 	if ((*data = api_id_array(&(struct id_list){ hosts.id, hosts.n })) == NULL) {
-		oom(e);
+		err_oom(e);
 		goto out;
 	}
 	rc = 0;
@@ -149,7 +142,7 @@ decode_modules(json_t *body, struct topo_modules *m, struct err *e)
 	if (api_get_array(body, "", "modules", &arr, e) != 0)
 		return -1;
 	if (topo_modules_alloc(m, json_array_size(arr)) != 0) {
-		oom(e);
+		err_oom(e);
 		return -1;
 	}
 	jpath_init(&p);
@@ -175,7 +168,7 @@ api_upsert_modules(const struct svc_req *req, json_t *body, json_t **data,
 	    svc_upsert_modules(req, &modules, e) != 0)
 		goto out;
 	if ((*data = api_id_array(&(struct id_list){ modules.id, modules.n })) == NULL) {
-		oom(e);
+		err_oom(e);
 		goto out;
 	}
 	rc = 0;
@@ -198,7 +191,7 @@ decode_module_hosts(json_t *body, struct topo_module_hosts *in, struct err *e)
 		return -1;
 	in->hosts_given = arr != NULL;
 	if (topo_module_hosts_alloc(in, json_array_size(arr)) != 0) {
-		oom(e);
+		err_oom(e);
 		return -1;
 	}
 	jpath_init(&p);
@@ -245,7 +238,7 @@ api_set_module_hosts(const struct svc_req *req, json_t *body, json_t **data,
 	    svc_set_module_hosts(req, &in, e) != 0)
 		goto out;
 	if ((*data = encode_module_hosts(&in)) == NULL) {
-		oom(e);
+		err_oom(e);
 		goto out;
 	}
 	rc = 0;

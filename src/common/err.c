@@ -32,6 +32,7 @@ err_vset(struct err *e, int http_status, int code, const char *path,
 		return;
 	e->code = code;
 	e->http_status = http_status;
+	e->constraint[0] = '\0';
 	snprintf(e->path, sizeof(e->path), "%s", path ? path : "");
 	vsnprintf(text, sizeof(text), fmt, ap);
 	if (e->path[0] != '\0')
@@ -61,6 +62,29 @@ err_set_http(struct err *e, int http_status, int code, const char *path,
 	va_start(ap, fmt);
 	err_vset(e, http_status, code, path, fmt, ap);
 	va_end(ap);
+}
+
+void
+err_server(struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(e, 503, ERR_SERVER, NULL, fmt, ap);
+	va_end(ap);
+}
+
+int
+err_oom(struct err *e)
+{
+	err_server(e, "out of memory, retry later");
+	return -1;
+}
+
+void
+err_clear(struct err *e)
+{
+	memset(e, 0, sizeof(*e));
 }
 
 void

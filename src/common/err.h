@@ -17,7 +17,6 @@
 
 /* Contract codes (api-contract.md). Named by what they mean to a client. */
 enum {
-	ERR_OK = 0,
 	ERR_BAD_JSON = 1199000,        /* structural: not JSON / wrong top-level type */
 	ERR_BAD_VALUE = 1199006,       /* out of range, bad syntax, wrong reference */
 	ERR_REQUIRED = 1199010,        /* a required value is missing */
@@ -26,7 +25,7 @@ enum {
 	ERR_TOO_LONG = 1199015,        /* string longer than its limit */
 	ERR_NOT_FOUND = 1199019,       /* unknown service instance / API */
 	ERR_TOO_MANY = 1199035,        /* batch or body over its limit */
-	ERR_DB = 1199999,              /* server fault: retry later (HTTP 503) */
+	ERR_SERVER = 1199999,          /* server fault (database, memory): retry later, HTTP 503 */
 	ERR_MODULE_UNKNOWN = 1101034,
 	ERR_MODULE_OTHER_BIZ = 1113004,
 	ERR_HOST_NOT_IN_MODULE = 1110056,
@@ -43,6 +42,10 @@ struct err {
 	int http_status;   /* 200 for business errors; 401, 404, 405, 413, 503 */
 	char path[256];    /* e.g. instances[3].processes[0].process_info.bind_info[1].port */
 	char msg[768];     /* English; starts with the path when there is one */
+	/* The database constraint a write broke (unique, foreign key, check),
+	 * so that src/db/ can name the contract rule it stands for; "" for
+	 * every other error. Never shown to clients. */
+	char constraint[64];
 };
 
 /*
@@ -56,6 +59,19 @@ void err_set(struct err *e, int code, const char *path, const char *fmt, ...)
 /* As err_set, with an explicit HTTP status (401, 503, ...). */
 void err_set_http(struct err *e, int http_status, int code, const char *path,
     const char *fmt, ...) ERR_PRINTF(5, 6);
+
+/*
+ * A server fault (HTTP 503, ERR_SERVER): the client is told to retry, the
+ * cause belongs in the log. Keeps the first error like err_set.
+ */
+void err_server(struct err *e, const char *fmt, ...) ERR_PRINTF(2, 3);
+
+/* err_server for a failed allocation. Returns -1, for "return err_oom(e);". */
+int err_oom(struct err *e);
+
+/* Forgets e's error: for a caller that replaces a lower layer's generic
+ * report (a constraint violation) with the contract's own. */
+void err_clear(struct err *e);
 
 /* Copies src into dst unless dst already holds an error. */
 void err_copy(struct err *dst, const struct err *src);

@@ -9,6 +9,13 @@ jpath_init(struct jpath *p)
 	p->len = 0;
 }
 
+void
+jpath_init_at(struct jpath *p, const char *base)
+{
+	jpath_init(p);
+	jpath_key(p, base);
+}
+
 /* Appends the formatted piece, truncating at the buffer's end. */
 static size_t
 jpath_commit(struct jpath *p, size_t mark, int n)
@@ -46,4 +53,13 @@ jpath_pop(struct jpath *p, size_t mark)
 		p->len = mark;
 		p->buf[mark] = '\0';
 	}
+}
+
+size_t
+jpath_elem(struct jpath *p, const char *key, size_t index)
+{
+	size_t mark = jpath_key(p, key);
+
+	jpath_index(p, index);
+	return mark;
 }

@@ -19,12 +19,20 @@ struct jpath {
 /* Empties p (the root of the request body). */
 void jpath_init(struct jpath *p);
 
+/* Starts p at base, the text of another jpath (or "", the root): for a
+ * callee that is handed the path of the value it decodes as a string. */
+void jpath_init_at(struct jpath *p, const char *base);
+
 /*
  * Appends ".key" (or "key" at the root) or "[index]". Returns the length
  * before the append, to hand to jpath_pop.
  */
 size_t jpath_key(struct jpath *p, const char *key);
 size_t jpath_index(struct jpath *p, size_t index);
+
+/* Appends ".key[index]" (an element of array key): jpath_key, then
+ * jpath_index. Returns the length before both. */
+size_t jpath_elem(struct jpath *p, const char *key, size_t index);
 
 /* Cuts p back to the length a jpath_key/jpath_index call returned. */
 void jpath_pop(struct jpath *p, size_t mark);

@@ -145,7 +145,7 @@ fail:
 
 /* Used when even the error cannot be allocated: the value must stay bad. */
 static const struct err oom_err = {
-	.code = ERR_DB, .http_status = 503, .path = "", .msg = "out of memory",
+	.code = ERR_SERVER, .http_status = 503, .path = "", .msg = "out of memory, retry later",
 };
 
 void

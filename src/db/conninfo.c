@@ -387,7 +387,7 @@ db_conninfo_connect(const char *conninfo, long wait_s, struct err *e)
 	if (p == PQPING_OK || p == PQPING_NO_ATTEMPT)
 		err_set(e, ERR_BAD_VALUE, NULL, "database %s refused the connection: %s", where, why);
 	else
-		err_set_http(e, 503, ERR_DB, NULL, "database %s is not reachable: %s", where, why);
+		err_server(e, "database %s is not reachable: %s", where, why);
 out:
 	PQfinish(conn);
 	return rc;

@@ -1,6 +1,7 @@
 #include "db/db.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,8 +82,7 @@ db_connect(struct db *db, struct err *e)
 		log_error("database connection failed: %s",
 		    db->conn ? PQerrorMessage(db->conn) : "out of memory");
 		db_disconnect(db);
-		err_set_http(e, 503, ERR_DB, NULL,
-		    "database unavailable, retry later");
+		err_server(e, "database unavailable, retry later");
 		return -1;
 	}
 	/* Server notices (e.g. "already exists, skipping") are not our log. */
@@ -115,7 +115,7 @@ db_pin(struct db *db)
 static int
 pinned_lost(struct err *e)
 {
-	err_set_http(e, 503, ERR_DB, NULL, "database connection lost, retry later");
+	err_server(e, "database connection lost, retry later");
 	return -1;
 }
 
@@ -178,7 +178,7 @@ db_commit(struct db *db, struct err *e)
 	db->in_tx = false; /* over either way: committed, or rolled back */
 	if (!live) {
 		db_rollback(db);
-		err_set_http(e, 503, ERR_DB, NULL, "database connection lost, retry later");
+		err_server(e, "database connection lost, retry later");
 		return -1;
 	}
 	r = PQexec(db->conn, "COMMIT");
@@ -209,7 +209,8 @@ pq_conn(struct db *db)
 	return db->conn;
 }
 
-/* The constraint name travels in e->path so the caller can name the rule. */
+/* The constraint name travels in e->constraint so the caller can name the
+ * rule (pq_constraint). */
 static void
 map_error(const PGresult *r, PGconn *conn, struct err *e)
 {
@@ -218,13 +219,16 @@ map_error(const PGresult *r, PGconn *conn, struct err *e)
 
 	if (state != NULL && (strcmp(state, "23505") == 0 ||
 	    strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0)) {
+		if (err_isset(e))
+			return;
 		err_set(e, strcmp(state, "23505") == 0 ? ERR_DUPLICATE : ERR_BAD_VALUE,
-		    cons ? cons : "", "conflicts with existing data");
+		    NULL, "conflicts with existing data (%s)", cons ? cons : "a constraint");
+		snprintf(e->constraint, sizeof(e->constraint), "%s", cons ? cons : "");
 		return;
 	}
 	log_error("database error %s: %s", state ? state : "(none)",
 	    r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
-	err_set_http(e, 503, ERR_DB, NULL, "database error, retry later");
+	err_server(e, "database error, retry later");
 }
 
 static bool
@@ -359,7 +363,7 @@ pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
 const char *
 pq_constraint(const struct err *e)
 {
-	return e->path;
+	return e->constraint;
 }
 
 void

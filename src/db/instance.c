@@ -74,7 +74,7 @@ db_module_hosts(struct db *db, const char *tenant, int64_t module_id,
 	pq_fmt_id(mid, sizeof(mid), module_id);
 	params[2] = (pq_arr_init(&arr), pq_int_array(&arr, ids, n));
 	if (params[2] == NULL) {
-		pq_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &module_hosts_stmt, 3, params, e);
@@ -82,7 +82,7 @@ db_module_hosts(struct db *db, const char *tenant, int64_t module_id,
 		goto out;
 	out->items = calloc((size_t)PQntuples(r) + 1, sizeof(*out->items));
 	if (out->items == NULL) {
-		pq_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -93,7 +93,7 @@ db_module_hosts(struct db *db, const char *tenant, int64_t module_id,
 		h->innerip_v6 = strdup(PQgetvalue(r, i, 3));
 		h->outerip_v6 = strdup(PQgetvalue(r, i, 4));
 		if (!h->innerip || !h->outerip || !h->innerip_v6 || !h->outerip_v6) {
-			pq_oom(e);
+			err_oom(e);
 			goto out;
 		}
 	}
@@ -134,7 +134,7 @@ db_next_ids(struct db *db, const char *table, const char *column, size_t n,
 		return -1;
 	if ((size_t)PQntuples(r) != n) {
 		PQclear(r);
-		err_set_http(e, 503, ERR_DB, NULL, "database returned too few ids");
+		err_server(e, "database returned too few ids");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -182,14 +182,14 @@ db_si_insert(struct db *db, const char *tenant, const char *operator,
 	params[6] = pq_arr_done(&hosts);
 	params[7] = pq_arr_done(&names);
 	if (!params[5] || !params[6] || !params[7]) {
-		pq_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &si_insert_stmt, 8, params, e);
 	if (r == NULL) {
 		if (strcmp(pq_constraint(e), "service_instance_template_host_key") == 0) {
 			/* Lost a race with a concurrent request for the same host. */
-			memset(e, 0, sizeof(*e));
+			err_clear(e);
 			err_set(e, ERR_TEMPLATE_HOST_DUP, "instances",
 			    "a host already has an instance of this service template in module %" PRId64
 			    " (created concurrently)", module_id);
@@ -264,7 +264,7 @@ db_si_template_hosts(struct db *db, const char *tenant, int64_t module_id,
 	pq_fmt_id(tmpl, sizeof(tmpl), service_template_id);
 	params[3] = (pq_arr_init(&arr), pq_int_array(&arr, host_ids, n));
 	if (params[3] == NULL) {
-		pq_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &si_template_hosts_stmt, 4, params, e);

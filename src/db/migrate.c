@@ -81,7 +81,7 @@ add_file(struct migration_set *set, const char *dir, const char *file,
 		return -1;
 	}
 	if (asprintf(&path, "%s/%s", dir, file) < 0) {
-		err_set(e, ERR_DB, NULL, "out of memory");
+		err_oom(e);
 		return -1;
 	}
 	free(up ? m->up_path : m->down_path);
@@ -203,7 +203,7 @@ mig_exec(struct db *db, const char *what, const char *sql, struct err *e)
 	return -1;
 lost:
 	PQclear(r);
-	err_set_http(e, 503, ERR_DB, NULL, "%s: the database connection was lost", what);
+	err_server(e, "%s: the database connection was lost", what);
 	return -1;
 }
 

@@ -183,13 +183,6 @@ pq_fmt_id(char *buf, size_t n, int64_t v)
 }
 
 int
-pq_oom(struct err *e)
-{
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-	return -1;
-}
-
-int
 pq_command(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e)
 {
@@ -215,7 +208,7 @@ pq_keys(struct db *db, const struct pq_stmt *stmt, const char *tenant,
 	out->items = calloc((size_t)PQntuples(r) + 1, sizeof(*out->items));
 	if (out->items == NULL) {
 		PQclear(r);
-		return pq_oom(e);
+		return err_oom(e);
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct db_key *k = &out->items[out->n++];
@@ -226,7 +219,7 @@ pq_keys(struct db *db, const struct pq_stmt *stmt, const char *tenant,
 		if (!k->name || !k->func || !k->regex) {
 			db_key_list_free(out);
 			PQclear(r);
-			return pq_oom(e);
+			return err_oom(e);
 		}
 	}
 	PQclear(r);

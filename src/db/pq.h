@@ -33,14 +33,15 @@ struct pq_stmt {
  * the result (caller frees with PQclear) when its status is
  * PGRES_TUPLES_OK or PGRES_COMMAND_OK; else NULL with e set:
  *   - unique / foreign-key / check violation: code ERR_DUPLICATE (23505) or
- *     ERR_BAD_VALUE (23503, 23514), HTTP 200, path = the constraint name, so
- *     the caller can replace it with a contract message (pq_constraint);
+ *     ERR_BAD_VALUE (23503, 23514), HTTP 200, no path, e->constraint = the
+ *     constraint's name, so the caller can replace it with a contract
+ *     message (pq_constraint);
  *   - anything else: 503 / 1199999, details in the log only.
  */
 PGresult *pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e) MUST_CHECK;
 
-/* The constraint a failed pq_exec tripped (from e->path), or "". */
+/* The constraint a failed pq_exec tripped (e->constraint), or "". */
 const char *pq_constraint(const struct err *e);
 
 /* Runs SQL text with no parameters (migrations, BEGIN). Same mapping. */
@@ -101,9 +102,6 @@ void pq_append(char *buf, size_t n, const char *fmt, ...) ERR_PRINTF(3, 4);
 
 /* Decimal text of v into buf (24 bytes are always enough). */
 void pq_fmt_id(char *buf, size_t n, int64_t v);
-
-/* Sets e to 503 / out of memory and returns -1. */
-int pq_oom(struct err *e);
 
 /* Runs stmt and discards its result: 0, or -1 with e set by pq_exec. */
 int pq_command(struct db *db, const struct pq_stmt *stmt, int n,

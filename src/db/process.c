@@ -122,7 +122,7 @@ insert_binds(struct db *db, const char *tenant, const struct db_proc_new *rows,
 		goto out;
 	}
 	if (!pq_columns_done(&c, params, 1)) {
-		pq_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &bind_insert_stmt, (int)(1 + c.n), params, e);
@@ -164,7 +164,7 @@ db_proc_insert(struct db *db, const char *tenant, const char *operator,
 				put_value(&c.arr[col++], proc_attrs[a].kind, &rows[i].v->attr[a]);
 	}
 	if (!pq_columns_done(&c, params, 2)) {
-		pq_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &proc_insert_stmt, (int)(2 + ncols), params, e);
@@ -173,7 +173,7 @@ db_proc_insert(struct db *db, const char *tenant, const char *operator,
 		if (strcmp(cons, "process_name_key") == 0 || strcmp(cons, "process_func_key") == 0) {
 			/* The pre-check passed, so a concurrent request won the race. */
 			bool name = strcmp(cons, "process_name_key") == 0;
-			memset(e, 0, sizeof(*e));
+			err_clear(e);
 			err_set(e, ERR_DUPLICATE, "processes",
 			    "%s already exists in the service instance (created by a concurrent request)",
 			    name ? "a process with this bk_process_name" :
@@ -278,7 +278,7 @@ db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
 	rc = 0;
 	goto out;
 oom:
-	pq_oom(e);
+	err_oom(e);
 	proc_record_list_free(out);
 out:
 	PQclear(r);

@@ -75,7 +75,7 @@ db_stmpl_insert(struct db *db, const char *tenant, const char *operator,
 	r = pq_exec(db, &stmpl_insert_stmt, 5, params, e);
 	if (r == NULL) {
 		if (strcmp(pq_constraint(e), "service_template_name_key") == 0) {
-			memset(e, 0, sizeof(*e));
+			err_clear(e);
 			stmpl_name_taken(name, biz_id, true, e);
 		}
 		return -1;
@@ -268,7 +268,7 @@ insert_binds(struct db *db, const char *tenant, const struct db_ptmpl_new *rows,
 		goto out;
 	}
 	if (!pq_columns_done(&c, params, 1)) {
-		pq_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &ptb_insert_stmt, (int)(1 + c.n), params, e);
@@ -288,7 +288,7 @@ map_race(struct err *e)
 
 	if (!name && strcmp(cons, "process_template_func_key") != 0)
 		return;
-	memset(e, 0, sizeof(*e));
+	err_clear(e);
 	if (name)
 		err_set(e, ERR_PT_NAME_DUP, "processes",
 		    "a process template with this bk_process_name already exists in the service template (created by a concurrent request)");
@@ -329,7 +329,7 @@ db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
 				put_value(&c.arr[col++], proc_attrs[a].kind, &rows[i].v->attr[a]);
 	}
 	if (!pq_columns_done(&c, params, 4)) {
-		pq_oom(e);
+		err_oom(e);
 		goto out;
 	}
 	r = pq_exec(db, &pt_insert_stmt, (int)(4 + c.n), params, e);
@@ -447,7 +447,7 @@ db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
 	rc = 0;
 	goto out;
 fail:
-	pq_oom(e);
+	err_oom(e);
 	proc_template_list_free(out);
 out:
 	PQclear(r);

@@ -14,7 +14,7 @@ int_array(struct pq_arr *a, const int64_t *v, size_t n, struct err *e)
 	const char *s = pq_int_array(a, v, n);
 
 	if (s == NULL)
-		pq_oom(e);
+		err_oom(e);
 	return s;
 }
 
@@ -28,7 +28,7 @@ text_array(struct pq_arr *a, char *const *v, size_t n, struct err *e)
 	for (size_t i = 0; i < n; i++)
 		pq_arr_str(a, v[i] != NULL ? v[i] : "");
 	if ((s = pq_arr_done(a)) == NULL)
-		pq_oom(e);
+		err_oom(e);
 	return s;
 }
 
@@ -181,7 +181,7 @@ db_host_missing(struct db *db, const char *tenant, const int64_t *ids,
 	col = PQfnumber(r, "id");
 	if (rows > 0) {
 		if ((*missing = malloc((size_t)rows * sizeof(**missing))) == NULL) {
-			pq_oom(e);
+			err_oom(e);
 			goto out;
 		}
 		for (int i = 0; i < rows; i++)

@@ -7,7 +7,7 @@
  *
  * Transactions belong to the caller (service/topology): nothing here BEGINs.
  * Errors come from pq_exec unchanged: 503 / 1199999 for database faults,
- * 1199014 / 1199006 with the constraint name in e->path for violations.
+ * 1199014 / 1199006 with the constraint name in e->constraint for violations.
  *
  * Does not include anything above src/db/; the column views below are this
  * module's own and only borrow the caller's arrays.

@@ -127,7 +127,7 @@ http_send_envelope(struct mg_connection *c, const char *request_id,
 		/* Only a message that is not valid UTF-8 or out of memory gets here. */
 		log_error("request %s: could not build the envelope", request_id);
 		env = json_pack("{s:b, s:i, s:s, s:n, s:s, s:n}", "result", 0,
-		    "code", ERR_DB, "message", "internal error", "permission",
+		    "code", ERR_SERVER, "message", "internal error", "permission",
 		    "request_id", request_id, "data");
 		status = 503;
 	}

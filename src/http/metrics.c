@@ -68,7 +68,7 @@ metrics_end(const char *api, int code, double seconds)
 	hist[b]++;
 	hist_sum += seconds;
 	hist_count++;
-	if (code == ERR_DB)
+	if (code == ERR_SERVER)
 		db_errors++;
 	pthread_mutex_unlock(&lock);
 }

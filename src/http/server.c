@@ -260,7 +260,7 @@ handle(struct mg_connection *c, void *cbdata)
 	call.hdr_tenant = mg_get_header(c, "X-Bkcmdb-Supplier-Account");
 	call.hdr_tenant_alt = mg_get_header(c, "HTTP_BK_SUPPLIER_ACCOUNT");
 	if (call.ctx == NULL) {
-		status = send_error(c, rid, 503, ERR_DB, &code,
+		status = send_error(c, rid, 503, ERR_SERVER, &code,
 		    "worker has no context (out of memory)");
 		goto out;
 	}
@@ -288,7 +288,7 @@ on_http_error(struct mg_connection *c, int status, const char *msg)
 	struct err e = { 0 };
 	char rid[REQUEST_ID_MAX + 1];
 	int code = status == 413 ? ERR_TOO_MANY : status == 404 ? ERR_NOT_FOUND :
-	    status == 405 ? ERR_BAD_VALUE : status >= 500 && status != 505 ? ERR_DB :
+	    status == 405 ? ERR_BAD_VALUE : status >= 500 && status != 505 ? ERR_SERVER :
 	    ERR_BAD_JSON;
 
 	http_request_id(c, rid);
@@ -345,7 +345,7 @@ http_start(const struct http_config *cfg, struct err *e)
 	};
 
 	if (s == NULL) {
-		err_set(e, ERR_DB, NULL, "out of memory");
+		err_oom(e);
 		return NULL;
 	}
 	s->cfg = cfg;
@@ -365,7 +365,7 @@ http_start(const struct http_config *cfg, struct err *e)
 	s->mg = mg_start2(&init, &error);
 	start_error = NULL;
 	if (s->mg == NULL) {
-		err_set(e, ERR_DB, NULL, "cannot listen on %s: %s", cfg->listen,
+		err_server(e, "cannot listen on %s: %s", cfg->listen,
 		    why[0] != '\0' ? why : error_text[0] != '\0' ? error_text : "CivetWeb did not start");
 		mg_exit_library();
 		free(s);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jpath.h"
 #include "db/db.h"
 #include "db/instance.h"
 #include "db/process.h"
@@ -72,17 +73,36 @@ work_free(struct si_work *w)
 	proc_template_list_free(&w->tmpl);
 }
 
-static int
-oom(struct err *e)
-{
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-	return -1;
-}
 
 static bool
 is_template_module(const struct si_work *w)
 {
 	return w->module.service_template_id != 0;
+}
+
+/* Sets p to instances[i], then .key unless key is NULL. Returns its text. */
+static const char *
+item_path(struct jpath *p, size_t i, const char *key)
+{
+	jpath_init(p);
+	jpath_elem(p, "instances", i);
+	if (key != NULL)
+		jpath_key(p, key);
+	return jpath_str(p);
+}
+
+/* Sets p to instances[i].processes[k], then .process_info.<field> unless
+ * field is NULL. Returns its text. */
+static const char *
+proc_path(struct jpath *p, size_t i, size_t k, const char *field)
+{
+	item_path(p, i, NULL);
+	jpath_elem(p, "processes", k);
+	if (field != NULL) {
+		jpath_key(p, "process_info");
+		jpath_key(p, field);
+	}
+	return jpath_str(p);
 }
 
 /* Rows 2-3: nothing to look up yet. */
@@ -148,14 +168,13 @@ check_module(struct si_work *w, struct err *e)
 static int
 check_has_processes(const struct si_work *w, struct err *e)
 {
-	char path[64];
+	struct jpath path;
 
 	if (is_template_module(w))
 		return 0;
 	for (size_t i = 0; i < w->in->n; i++)
 		if (w->in->items[i].nprocs == 0) {
-			snprintf(path, sizeof(path), "instances[%zu].processes", i);
-			err_set(e, ERR_REQUIRED, path, "is required: a module without a service template needs at least one process per instance");
+			err_set(e, ERR_REQUIRED, item_path(&path, i, "processes"), "is required: a module without a service template needs at least one process per instance");
 			return -1;
 		}
 	return 0;
@@ -181,7 +200,7 @@ check_hosts(struct si_work *w, struct err *e)
 	int rc = -1;
 
 	if (ids == NULL || bad == NULL) {
-		rc = oom(e);
+		rc = err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < in->n; i++)
@@ -218,7 +237,7 @@ check_template_hosts(struct si_work *w, struct err *e)
 {
 	const struct svc_si_batch *in = w->in;
 	int64_t *ids, dup = 0;
-	char path[64];
+	struct jpath path, other;
 	int rc = -1;
 
 	if (!is_template_module(w))
@@ -226,15 +245,15 @@ check_template_hosts(struct si_work *w, struct err *e)
 	for (size_t i = 0; i < in->n; i++)
 		for (size_t k = 0; k < i; k++)
 			if (in->items[k].host_id == in->items[i].host_id) {
-				snprintf(path, sizeof(path), "instances[%zu].bk_host_id", i);
-				err_set(e, ERR_TEMPLATE_HOST_DUP, path,
-				    "host %" PRId64 " appears twice (also instances[%zu]); a host gets one instance of service template %" PRId64,
-				    in->items[i].host_id, k, w->module.service_template_id);
+				item_path(&path, i, "bk_host_id");
+				err_set(e, ERR_TEMPLATE_HOST_DUP, jpath_str(&path),
+				    "host %" PRId64 " appears twice (also %s); a host gets one instance of service template %" PRId64,
+				    in->items[i].host_id, item_path(&other, k, NULL), w->module.service_template_id);
 				return -1;
 			}
 	ids = calloc(in->n, sizeof(*ids));
 	if (ids == NULL)
-		return oom(e);
+		return err_oom(e);
 	for (size_t i = 0; i < in->n; i++)
 		ids[i] = in->items[i].host_id;
 	if (db_si_template_hosts(w->req->ctx->db, w->req->tenant, in->module_id,
@@ -244,8 +263,7 @@ check_template_hosts(struct si_work *w, struct err *e)
 		size_t i = 0;
 		while (ids[i] != dup)
 			i++;
-		snprintf(path, sizeof(path), "instances[%zu].bk_host_id", i);
-		err_set(e, ERR_TEMPLATE_HOST_DUP, path,
+		err_set(e, ERR_TEMPLATE_HOST_DUP, item_path(&path, i, "bk_host_id"),
 		    "host %" PRId64 " already has an instance of service template %" PRId64 " in module %" PRId64,
 		    dup, w->module.service_template_id, in->module_id);
 		goto out;
@@ -311,21 +329,21 @@ plan_template(struct si_work *w, size_t i, struct si_plan *plan,
     struct err *e)
 {
 	const struct svc_si_in *in = &w->in->items[i];
-	char host_path[64];
+	struct jpath host_path;
 
 	plan->owned = true;
 	plan->procs = calloc(w->tmpl.n, sizeof(*plan->procs));
 	plan->template_ids = calloc(w->tmpl.n, sizeof(*plan->template_ids));
 	if (plan->procs == NULL || plan->template_ids == NULL)
-		return oom(e);
-	snprintf(host_path, sizeof(host_path), "instances[%zu].bk_host_id", i);
+		return err_oom(e);
+	item_path(&host_path, i, "bk_host_id");
 	for (size_t t = 0; t < w->tmpl.n; t++) {
 		const struct proc_template *pt = &w->tmpl.items[t];
 		plan->n = t + 1; /* what plan owns so far, for work_free */
 		plan->template_ids[t] = pt->id;
 		struct err merge = { 0 };
 		if (merge_instantiate(pt, plan->host, override_for(in, pt->id),
-		    host_path, &plan->procs[t], &merge) == 0)
+		    jpath_str(&host_path), &plan->procs[t], &merge) == 0)
 			continue;
 		if (merge.http_status != 200) { /* out of memory */
 			err_copy(e, &merge);
@@ -343,7 +361,7 @@ plan_plain(const struct svc_si_in *in, struct si_plan *plan, struct err *e)
 	plan->owned = false;
 	plan->n = in->nprocs;
 	plan->template_ids = calloc(in->nprocs + 1, sizeof(*plan->template_ids));
-	return plan->template_ids ? 0 : oom(e);
+	return plan->template_ids ? 0 : err_oom(e);
 }
 
 /* The merge step: what each instance gets, before rows 12-13. */
@@ -352,7 +370,7 @@ build_plans(struct si_work *w, struct err *e)
 {
 	w->plans = calloc(w->in->n, sizeof(*w->plans));
 	if (w->plans == NULL)
-		return oom(e);
+		return err_oom(e);
 	for (size_t i = 0; i < w->in->n; i++) {
 		struct si_plan *plan = &w->plans[i];
 		plan->host = find_host(&w->hosts, w->in->items[i].host_id);
@@ -403,7 +421,9 @@ check_unique_template(const struct si_work *w, size_t i, struct err *e)
 {
 	const struct si_plan *plan = &w->plans[i];
 	const struct svc_si_in *in = &w->in->items[i];
-	char path[160], other[200], q1[96], q2[96];
+	char q1[96], q2[96], tmpl[200];
+	struct jpath path, other_path;
+	const char *other;
 
 	for (size_t b = 1; b < plan->n; b++)
 		for (size_t a = 0; a < b; a++) {
@@ -419,17 +439,20 @@ check_unique_template(const struct si_work *w, size_t i, struct err *e)
 
 			if (!name && !func)
 				continue;
-			snprintf(path, sizeof(path), "instances[%zu].processes[%ld].process_info.%s", i, eo, field);
-			if (et >= 0)
-				snprintf(other, sizeof(other), "instances[%zu].processes[%ld].process_info.%s", i, et, field);
-			else
-				snprintf(other, sizeof(other), "the process of process template %" PRId64 " (%s)",
+			/* eo >= 0: a collision needs an override (see above). */
+			proc_path(&path, i, (size_t)(eo >= 0 ? eo : 0), field);
+			if (et >= 0) {
+				other = proc_path(&other_path, i, (size_t)et, field);
+			} else {
+				snprintf(tmpl, sizeof(tmpl), "the process of process template %" PRId64 " (%s)",
 				    plan->template_ids[oth], err_quote(q1, sizeof(q1), plan->procs[oth].attr[PAI_PROCESS_NAME].s));
+				other = tmpl;
+			}
 			if (name)
-				err_set(e, ERR_DUPLICATE, path, "%s is already used by %s; bk_process_name must be unique in a service instance",
+				err_set(e, ERR_DUPLICATE, jpath_str(&path), "%s is already used by %s; bk_process_name must be unique in a service instance",
 				    err_quote(q1, sizeof(q1), plan->procs[off].attr[PAI_PROCESS_NAME].s), other);
 			else
-				err_set(e, ERR_DUPLICATE, path,
+				err_set(e, ERR_DUPLICATE, jpath_str(&path),
 				    "%s with bk_start_param_regex %s is already used by %s; bk_func_name + bk_start_param_regex must be unique in a service instance",
 				    err_quote(q1, sizeof(q1), plan->procs[off].attr[PAI_FUNC_NAME].s),
 				    err_quote(q2, sizeof(q2), plan->procs[off].attr[PAI_START_PARAM_REGEX].state == PV_SET ?
@@ -440,10 +463,10 @@ check_unique_template(const struct si_work *w, size_t i, struct err *e)
 }
 
 static void
-instance_path(char *buf, size_t n, size_t k, bool by_name, const void *arg)
+instance_path(struct jpath *p, size_t k, bool by_name, const void *arg)
 {
-	snprintf(buf, n, "instances[%zu].processes[%zu].process_info.%s",
-	    *(const size_t *)arg, k, proc_attrs[by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME].name);
+	proc_path(p, *(const size_t *)arg, k,
+	    proc_attrs[by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME].name);
 }
 
 /* Row 12: uniqueness inside each instance, on the final values. */
@@ -465,7 +488,7 @@ check_unique(const struct si_work *w, struct err *e)
 		}
 		procs = calloc(plan->n + 1, sizeof(*procs));
 		if (procs == NULL)
-			return oom(e);
+			return err_oom(e);
 		for (size_t k = 0; k < plan->n; k++)
 			procs[k] = plan_proc(w, i, k);
 		rule.arg = &i;
@@ -491,7 +514,7 @@ check_addresses(const struct si_work *w, struct err *e)
 static int
 check_template_ids(const struct si_work *w, struct err *e)
 {
-	char path[96];
+	struct jpath path;
 
 	if (!is_template_module(w))
 		return 0;
@@ -500,8 +523,9 @@ check_template_ids(const struct si_work *w, struct err *e)
 			int64_t id = w->in->items[i].procs[p].template_id;
 			if (id == 0 || find_template(&w->tmpl, id) != NULL)
 				continue;
-			snprintf(path, sizeof(path), "instances[%zu].processes[%zu].process_template_id", i, p);
-			err_set(e, ERR_BAD_VALUE, path,
+			proc_path(&path, i, p, NULL);
+			jpath_key(&path, "process_template_id");
+			err_set(e, ERR_BAD_VALUE, jpath_str(&path),
 			    "process template %" PRId64 " is not a process template of service template %" PRId64,
 			    id, w->module.service_template_id);
 			return -1;
@@ -536,7 +560,7 @@ name_instance(const struct si_work *w, size_t i, struct err *e)
 
 	if (in->name.state == PV_SET && in->name.s[0] != '\0') {
 		plan->name = strdup(in->name.s);
-		return plan->name ? 0 : oom(e);
+		return plan->name ? 0 : err_oom(e);
 	}
 	len = strcspn(plan->host->innerip, ",");
 	if (len == 0)
@@ -551,7 +575,7 @@ name_instance(const struct si_work *w, size_t i, struct err *e)
 	len = strlen(parts[0]) + strlen(parts[1]) + strlen(parts[2]) + 3;
 	plan->name = calloc(1, len);
 	if (plan->name == NULL)
-		return oom(e);
+		return err_oom(e);
 	for (size_t p = 0; p < 3; p++) {
 		if (parts[p][0] == '\0')
 			continue;
@@ -575,7 +599,7 @@ insert_all(struct si_work *w, struct id_list *out, struct err *e)
 
 	out->ids = calloc(in->n, sizeof(*out->ids));
 	if (si == NULL || out->ids == NULL) {
-		rc = oom(e);
+		rc = err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < in->n; i++) {
@@ -591,7 +615,7 @@ insert_all(struct si_work *w, struct id_list *out, struct err *e)
 	procs = calloc(nprocs + 1, sizeof(*procs));
 	proc_ids = calloc(nprocs + 1, sizeof(*proc_ids));
 	if (procs == NULL || proc_ids == NULL) {
-		rc = oom(e);
+		rc = err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < in->n; i++)

@@ -5,12 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-oom(struct err *e)
-{
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-	return -1;
-}
 
 /* The first bind row of override whose template_row_id is row_id. */
 static const struct bind_row *
@@ -162,13 +156,13 @@ merge_instantiate(const struct proc_template *t, const struct db_host *host,
 	char ip[256];
 
 	if (proc_values_copy(out, &t->v) != 0)
-		return oom(e);
+		return err_oom(e);
 	for (size_t a = 0; o != NULL && a < PROC_ATTR_COUNT; a++) {
 		if (a == PAI_BIND_INFO || t->locked[a] || !given(&o->attr[a]))
 			continue;
 		pval_clear(&out->attr[a]);
 		if (pval_copy(&out->attr[a], &o->attr[a]) != 0)
-			return oom(e);
+			return err_oom(e);
 	}
 	for (size_t r = 0; r < out->nrows; r++) {
 		const struct bind_row *in = o ? find_row(o, out->rows[r].key[BKI_TEMPLATE_ROW_ID].i) : NULL;
@@ -176,7 +170,7 @@ merge_instantiate(const struct proc_template *t, const struct db_host *host,
 		bool ip_given = false;
 
 		if (in != NULL && override_row(t, r, in, &out->rows[r], &ip_given) != 0)
-			return oom(e);
+			return err_oom(e);
 		if (ip_given || p->state != PV_SET)
 			continue;
 		if (resolve_ip(p->s, host, ip, sizeof(ip)) != 0) {
@@ -187,7 +181,7 @@ merge_instantiate(const struct proc_template *t, const struct db_host *host,
 			return -1;
 		}
 		if (set_string(p, ip) != 0)
-			return oom(e);
+			return err_oom(e);
 	}
 	return 0;
 }

@@ -79,19 +79,24 @@ static void
 report(const struct member *dup, const struct member *first,
     const struct svc_unique_rule *rule, bool by_name, struct err *e)
 {
-	char path[300], q1[96], q2[96], other[300];
+	char q1[96], q2[96], other[300];
+	struct jpath path, first_path;
 
-	rule->path(path, sizeof(path), (size_t)dup->idx, by_name, rule->arg);
-	if (first->idx >= 0)
-		rule->path(other, sizeof(other), (size_t)first->idx, by_name, rule->arg);
-	else
+	jpath_init(&path);
+	rule->path(&path, (size_t)dup->idx, by_name, rule->arg);
+	jpath_init(&first_path);
+	if (first->idx >= 0) {
+		rule->path(&first_path, (size_t)first->idx, by_name, rule->arg);
+		snprintf(other, sizeof(other), "%s", jpath_str(&first_path));
+	} else {
 		snprintf(other, sizeof(other), "%s %" PRId64, rule->stored, first->stored_id);
+	}
 	if (by_name)
-		err_set(e, rule->name_code, path,
+		err_set(e, rule->name_code, jpath_str(&path),
 		    "%s is already used by %s; bk_process_name must be unique in a %s",
 		    err_quote(q1, sizeof(q1), dup->k1), other, rule->scope);
 	else
-		err_set(e, rule->func_code, path,
+		err_set(e, rule->func_code, jpath_str(&path),
 		    "%s with bk_start_param_regex %s is already used by %s; bk_func_name + bk_start_param_regex must be unique in a %s",
 		    err_quote(q1, sizeof(q1), dup->k1), err_quote(q2, sizeof(q2), dup->k2),
 		    other, rule->scope);
@@ -109,7 +114,7 @@ svc_check_unique(const struct proc_values *const *procs, size_t n,
 	int rc = -1;
 
 	if (names == NULL || funcs == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < nstored; i++) {
@@ -182,11 +187,12 @@ check_request(const struct svc_req *req, const struct svc_proc_batch *in,
 }
 
 static void
-process_path(char *buf, size_t n, size_t i, bool by_name, const void *arg)
+process_path(struct jpath *p, size_t i, bool by_name, const void *arg)
 {
 	(void)arg;
-	snprintf(buf, n, "processes[%zu].process_info.%s", i,
-	    proc_attrs[by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME].name);
+	jpath_elem(p, "processes", i);
+	jpath_key(p, "process_info");
+	jpath_key(p, proc_attrs[by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME].name);
 }
 
 /* §7 row 7: attribute errors, then duplicates (batch and stored). */
@@ -201,7 +207,7 @@ check_processes(const struct svc_req *req, const struct svc_proc_batch *in,
 	int rc = -1;
 
 	if (procs == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < in->n; i++) {
@@ -242,7 +248,7 @@ svc_process_create(const struct svc_req *req, const struct svc_proc_batch *in,
 	rows = calloc(in->n, sizeof(*rows));
 	out->ids = calloc(in->n, sizeof(*out->ids));
 	if (rows == NULL || out->ids == NULL) {
-		err_set_http(e, 503, ERR_DB, NULL, "out of memory");
+		err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < in->n; i++)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/jpath.h"
 #include "common/proc_attr.h"
 #include "db/db.h" /* struct db_key_list */
 #include "service/ctx.h"
@@ -51,8 +52,9 @@ struct svc_unique_rule {
 	int name_code, func_code;
 	const char *scope;   /* "service instance" / "service template" */
 	const char *stored;  /* how a stored row is named: "existing process" */
-	/* Writes the path of the name (by_name) or func field of item i. */
-	void (*path)(char *buf, size_t n, size_t i, bool by_name, const void *arg);
+	/* Appends to p (empty) the path of the name (by_name) or func field
+	 * of item i. */
+	void (*path)(struct jpath *p, size_t i, bool by_name, const void *arg);
 	const void *arg;
 };
 

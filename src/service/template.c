@@ -8,12 +8,6 @@
 #include "db/db.h"
 #include "service/process.h"
 
-static int
-oom(struct err *e)
-{
-	err_set_http(e, 503, ERR_DB, NULL, "out of memory");
-	return -1;
-}
 
 int
 svc_ptmpl_load(const struct svc_req *req, int64_t biz_id,
@@ -57,7 +51,7 @@ svc_stmpl_create(const struct svc_req *req, const struct svc_stmpl_in *in,
 	if (svc_require_id(in->biz_id, ERR_BAD_VALUE, "bk_biz_id", e) != 0)
 		return -1;
 	if (pval_copy(&name, &in->name) != 0)
-		return oom(e);
+		return err_oom(e);
 	pval_check(&name, &stmpl_name_attr, "name");
 	if (name.state == PV_BAD) {
 		err_copy(e, name.bad);
@@ -137,19 +131,14 @@ check_attributes(const struct svc_ptmpl_batch *in, struct err *e)
 	return 0;
 }
 
-/* The path of attribute a of request item i. */
-static const char *
-spec_path(char *buf, size_t n, size_t i, size_t a)
-{
-	snprintf(buf, n, "processes[%zu].spec.%s.value", i, proc_attrs[a].name);
-	return buf;
-}
-
 static void
-template_path(char *buf, size_t n, size_t i, bool by_name, const void *arg)
+template_path(struct jpath *p, size_t i, bool by_name, const void *arg)
 {
 	(void)arg;
-	spec_path(buf, n, i, by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME);
+	jpath_elem(p, "processes", i);
+	jpath_key(p, "spec");
+	jpath_key(p, proc_attrs[by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME].name);
+	jpath_key(p, "value");
 }
 
 /* api-contract.md §4: names unique within the service template, among the
@@ -165,7 +154,7 @@ check_unique(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 	int rc = -1;
 
 	if (procs == NULL)
-		return oom(e);
+		return err_oom(e);
 	for (size_t i = 0; i < in->items.n; i++)
 		procs[i] = &in->items.items[i].v;
 	if (db_ptmpl_keys(req->ctx->db, req->tenant, in->service_template_id, &stored, e) == 0)
@@ -184,7 +173,7 @@ insert_batch(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 
 	out->ids = calloc(in->items.n, sizeof(*out->ids));
 	if (rows == NULL || out->ids == NULL) {
-		rc = oom(e);
+		rc = err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < in->items.n; i++) {

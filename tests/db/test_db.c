@@ -85,7 +85,7 @@ test_commit_after_lost_session_fails(void **state)
 	PQclear(r);
 	kill_session(db);
 	assert_int_equal(db_commit(db, &e), -1);
-	assert_int_equal(e.code, ERR_DB);
+	assert_int_equal(e.code, ERR_SERVER);
 	assert_int_equal(e.http_status, 503);
 	assert_int_equal(rows(), 0);
 	db_free(db);
@@ -105,7 +105,7 @@ test_statement_in_lost_transaction_fails(void **state)
 	kill_session(db);
 	r = pq_exec(db, &insert_stmt, 0, NULL, &e);
 	assert_null(r);
-	assert_int_equal(e.code, ERR_DB);
+	assert_int_equal(e.code, ERR_SERVER);
 	db_rollback(db);
 	assert_int_equal(rows(), 0);
 	db_free(db);
@@ -151,7 +151,7 @@ test_pinned_connection_is_not_replaced(void **state)
 	db_pin(db);
 	kill_session(db);
 	assert_null(pq_exec(db, &count_stmt, 0, NULL, &e));
-	assert_int_equal(e.code, ERR_DB);
+	assert_int_equal(e.code, ERR_SERVER);
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(db_ready(db, &e), -1);
 	db_free(db);

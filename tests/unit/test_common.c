@@ -162,6 +162,16 @@ test_jpath(void **state)
 	assert_string_equal(jpath_str(&p), "");
 	jpath_index(&p, 7);
 	assert_string_equal(jpath_str(&p), "[7]");
+
+	/* a callee handed its value's path as text carries on from there */
+	jpath_init_at(&p, "instances[3]");
+	m1 = jpath_elem(&p, "processes", 2);
+	assert_string_equal(jpath_str(&p), "instances[3].processes[2]");
+	jpath_pop(&p, m1);
+	assert_string_equal(jpath_str(&p), "instances[3]");
+	jpath_init_at(&p, "");
+	jpath_elem(&p, "hosts", 0);
+	assert_string_equal(jpath_str(&p), "hosts[0]");
 }
 
 static void
@@ -203,7 +213,7 @@ test_err_set(void **state)
 	assert_string_equal(e.path, "a.b[1]");
 	assert_string_equal(e.msg, "a.b[1]: is wrong");
 	err_set(&e, ERR_REQUIRED, "c", "later");
-	err_set_http(&e, 503, ERR_DB, NULL, "later too");
+	err_set_http(&e, 503, ERR_SERVER, NULL, "later too");
 	assert_int_equal(e.code, ERR_BAD_VALUE);
 	assert_string_equal(e.msg, "a.b[1]: is wrong");
 
@@ -220,6 +230,25 @@ test_err_set(void **state)
 	memset(&f, 0, sizeof(f));
 	err_set(&f, ERR_BAD_VALUE, "", "no path");
 	assert_string_equal(f.msg, "no path");
+	assert_string_equal(f.constraint, "");
+}
+
+static void
+test_err_server(void **state)
+{
+	struct err e = { 0 };
+
+	(void)state;
+	assert_int_equal(err_oom(&e), -1);
+	assert_int_equal(e.code, ERR_SERVER);
+	assert_int_equal(e.http_status, 503);
+	assert_string_equal(e.path, "");
+	err_server(&e, "later %d", 1); /* keeps the first */
+	assert_string_equal(e.msg, "out of memory, retry later");
+	memset(&e, 0, sizeof(e));
+	err_server(&e, "database %s, retry later", "unavailable");
+	assert_int_equal(e.http_status, 503);
+	assert_string_equal(e.msg, "database unavailable, retry later");
 }
 
 static void
@@ -305,8 +334,8 @@ static void
 test_pval_set_bad_oom(void **state)
 {
 	static const struct { long n; bool sticky; int code; } cases[] = {
-		{ 0, true, ERR_DB },       /* calloc and the fallback malloc fail */
-		{ 0, false, ERR_DB },      /* calloc fails, the fallback works */
+		{ 0, true, ERR_SERVER },       /* calloc and the fallback malloc fail */
+		{ 0, false, ERR_SERVER },      /* calloc fails, the fallback works */
 		{ 1, true, ERR_BAD_VALUE } /* nothing fails */
 	};
 
@@ -426,6 +455,7 @@ run_common_tests(void)
 		cmocka_unit_test(test_jpath),
 		cmocka_unit_test(test_jpath_truncation),
 		cmocka_unit_test(test_err_set),
+		cmocka_unit_test(test_err_server),
 		cmocka_unit_test(test_err_set_long),
 		cmocka_unit_test(test_err_quote),
 		cmocka_unit_test(test_pval_set_bad_own_string),

@@ -907,7 +907,7 @@ oom_decode(const char *text, bool tpl)
 			    &t.row_locked, &e) : procjson_decode(j, BASE, &t.v, &e);
 			fired = fault_disarm();
 			if (rc != 0) {
-				assert_int_equal(e.code, ERR_DB);
+				assert_int_equal(e.code, ERR_SERVER);
 				assert_int_equal(e.http_status, 503);
 				assert_null(t.row_locked);
 			} else {
