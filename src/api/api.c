@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/jpath.h"
-#include "common/proc_attr.h"
+#include "common/str.h"
 
 #define MAX_DEPTH 64
 
@@ -288,17 +288,6 @@ str_field(json_t *obj, const char *key)
 	return s;
 }
 
-static bool
-blank_or_space(const char *s)
-{
-	if (s == NULL)
-		return true;
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
-			return false;
-	return true;
-}
-
 /*
  * Why the app credentials were refused, for the client: what is missing or
  * malformed, never whether the app exists (an unknown app and a wrong
@@ -358,13 +347,13 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 	src = hdr != NULL && str_field(hdr, "bk_app_code") != NULL ? hdr : body;
 	code = str_field(src, "bk_app_code");
 	secret = str_field(src, "bk_app_secret");
-	if (hdr != NULL && !blank_or_space(str_field(hdr, "bk_username")))
+	if (hdr != NULL && !str_blank(str_field(hdr, "bk_username")))
 		user = str_field(hdr, "bk_username");
-	else if (!blank_or_space(str_field(body, "bk_username")))
+	else if (!str_blank(str_field(body, "bk_username")))
 		user = str_field(body, "bk_username");
-	else if (!blank_or_space(call->hdr_user))
+	else if (!str_blank(call->hdr_user))
 		user = call->hdr_user;
-	else if (!blank_or_space(call->hdr_bk_user))
+	else if (!str_blank(call->hdr_bk_user))
 		user = call->hdr_bk_user;
 
 	/* The access log's copies: capped, cut at a character boundary. */

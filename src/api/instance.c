@@ -7,6 +7,7 @@
 #include "api/procjson.h"
 #include "common/jpath.h"
 #include "common/proc_attr.h"
+#include "common/str.h"
 #include "service/instance.h"
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/jpath.h"
+#include "common/str.h"
 
 /*
  * Everything here loops over proc_attrs[] and bind_keys[]: no attribute or

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/jpath.h"
-#include "common/proc_attr.h"
+#include "common/str.h"
 #include "service/topology.h"
 
 /*

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/str.h"
+
 /* api-contract.md §5. The JSON key is also the column of table process. */
 const struct proc_attr proc_attrs[PROC_ATTR_COUNT] = {
 	/* name                     kind      min    max  flags */
@@ -173,12 +175,6 @@ pval_set_bad(struct pval *p, int code, const char *path, const char *fmt, ...)
 	err_set(p->bad, code, path, "%s", text);
 }
 
-static bool
-blank(const char *s)
-{
-	return s == NULL || s[0] == '\0';
-}
-
 void
 pval_check(struct pval *p, const struct proc_attr *a, const char *path)
 {
@@ -187,7 +183,7 @@ pval_check(struct pval *p, const struct proc_attr *a, const char *path)
 	if (p->state == PV_BAD)
 		return;
 	if ((a->flags & PA_REQUIRED) &&
-	    (p->state != PV_SET || (a->kind == PA_STR && blank(p->s)))) {
+	    (p->state != PV_SET || (a->kind == PA_STR && str_blank(p->s)))) {
 		pval_set_bad(p, ERR_REQUIRED, path, "is required (a non-blank string)");
 		return;
 	}
@@ -241,63 +237,6 @@ proc_values_first_error(const struct proc_values *v, const bool *skip,
 		}
 	}
 	return NULL;
-}
-
-static bool
-is_trim_char(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-char *
-str_trim(char *s)
-{
-	size_t start = 0, end = strlen(s);
-
-	while (start < end && is_trim_char(s[start]))
-		start++;
-	while (end > start && is_trim_char(s[end - 1]))
-		end--;
-	memmove(s, s + start, end - start);
-	s[end - start] = '\0';
-	return s;
-}
-
-bool
-utf8_valid(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xE0) == 0xC0) {
-			n = 1, cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			n = 2, cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			n = 3, cp = c & 0x07;
-		} else {
-			return false;
-		}
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += n + 1;
-	}
-	return true;
 }
 
 #define PORT_WHY "is not a port (1-65535), a range \"8000-8010\", or a comma list of those"

@@ -162,12 +162,6 @@ void pval_check(struct pval *p, const struct proc_attr *a, const char *path);
 const struct err *proc_values_first_error(const struct proc_values *v,
     const bool *skip, const bool *skip_bind);
 
-/* Trims space, tab, CR and LF at both ends, in place. Returns s. */
-char *str_trim(char *s);
-
-/* true when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
-bool utf8_valid(const char *s, size_t len);
-
 /* Syntax checks of api-contract.md §5 and §10, usable as pa_syntax_fn. */
 bool port_syntax_ok(const char *s, char *why, size_t whylen);
 bool protocol_syntax_ok(const char *s, char *why, size_t whylen);

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "common/proc_attr.h"
+#include "common/str.h"
 
 static bool
 request_id_ok(const char *s)

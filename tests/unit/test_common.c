@@ -1,4 +1,4 @@
-/* src/common: port / protocol / ip syntax, str_trim, utf8_valid, jpath, err,
+/* src/common: port / protocol / ip syntax, str (trim, blank, UTF-8), jpath, err,
  * and the proc_attr helpers that procjson does not exercise on its own. */
 #include "unit.h"
 
@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "common/jpath.h"
 #include "common/proc_attr.h"
+#include "common/str.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -103,7 +104,10 @@ test_str_trim(void **state)
 		snprintf(buf, sizeof(buf), "%s", cases[i].in);
 		assert_ptr_equal(str_trim(buf), buf);
 		assert_string_equal(buf, cases[i].out);
+		/* blank is exactly "trims to nothing" */
+		assert_int_equal(str_blank(cases[i].in), cases[i].out[0] == '\0');
 	}
+	assert_true(str_blank(NULL));
 }
 
 static void
