@@ -34,7 +34,7 @@ decode_name(json_t *body, struct pval *name, struct err *e)
 }
 
 static json_t *
-encode_stmpl(const struct db_stmpl *t)
+encode_stmpl(const struct svc_stmpl *t)
 {
 	return json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
 	    "id", (json_int_t)t->id,
@@ -53,7 +53,7 @@ api_create_service_template(const struct svc_req *req, json_t *body,
     json_t **data, struct err *e)
 {
 	struct svc_stmpl_in in = { 0 };
-	struct db_stmpl out;
+	struct svc_stmpl out;
 	int rc = -1;
 
 	/* Structural errors first (1199000), in field order; then the rules. */

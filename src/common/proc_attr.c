@@ -79,6 +79,19 @@ proc_template_list_free(struct proc_template_list *l)
 }
 
 void
+proc_key_list_free(struct proc_key_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].name);
+		free(l->items[i].func);
+		free(l->items[i].regex);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void
 proc_values_clear(struct proc_values *v)
 {
 	if (v == NULL)

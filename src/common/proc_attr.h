@@ -128,6 +128,24 @@ struct proc_template_list {
 /* Frees the templates and empties l. */
 void proc_template_list_free(struct proc_template_list *l);
 
+/*
+ * The uniqueness keys of a stored process or process template
+ * (api-contract.md §5, §4): name, and func + regex ("" when not set).
+ * Owns the strings.
+ */
+struct proc_key {
+	int64_t id;
+	char *name, *func, *regex;
+};
+
+struct proc_key_list {
+	struct proc_key *items;
+	size_t n;
+};
+
+/* Frees what l owns and empties it. */
+void proc_key_list_free(struct proc_key_list *l);
+
 /* Frees what v owns and zeroes it (v itself is not freed). NULL-safe. */
 void proc_values_clear(struct proc_values *v);
 void pval_clear(struct pval *p);

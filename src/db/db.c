@@ -365,16 +365,3 @@ pq_constraint(const struct err *e)
 {
 	return e->constraint;
 }
-
-void
-db_key_list_free(struct db_key_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].name);
-		free(l->items[i].func);
-		free(l->items[i].regex);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}

@@ -47,21 +47,4 @@ void db_rollback(struct db *db);
  */
 void db_pin(struct db *db);
 
-/*
- * The uniqueness keys of a stored process or process template
- * (api-contract.md §5, §4): name, and func + regex ("" when not set).
- */
-struct db_key {
-	int64_t id;
-	char *name, *func, *regex;
-};
-
-struct db_key_list {
-	struct db_key *items;
-	size_t n;
-};
-
-/* Frees what l owns and empties it. */
-void db_key_list_free(struct db_key_list *l);
-
 #endif

@@ -77,8 +77,4 @@ int db_si_template_hosts(struct db *db, const char *tenant, int64_t module_id,
     int64_t service_template_id, const int64_t *host_ids, size_t n,
     int64_t *dup_host, struct err *e) MUST_CHECK;
 
-/* n new ids from sequence of table.column, ascending (one round trip). */
-int db_next_ids(struct db *db, const char *table, const char *column,
-    size_t n, int64_t *ids_out, struct err *e) MUST_CHECK;
-
 #endif

@@ -194,7 +194,7 @@ pq_command(struct db *db, const struct pq_stmt *stmt, int n,
 
 int
 pq_keys(struct db *db, const struct pq_stmt *stmt, const char *tenant,
-    int64_t id, struct db_key_list *out, struct err *e)
+    int64_t id, struct proc_key_list *out, struct err *e)
 {
 	char sid[24];
 	const char *params[] = { tenant, sid };
@@ -211,13 +211,13 @@ pq_keys(struct db *db, const struct pq_stmt *stmt, const char *tenant,
 		return err_oom(e);
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
-		struct db_key *k = &out->items[out->n++];
+		struct proc_key *k = &out->items[out->n++];
 		k->id = pq_int(r, i, 0);
 		k->name = strdup(PQgetvalue(r, i, 1));
 		k->func = strdup(PQgetvalue(r, i, 2));
 		k->regex = strdup(PQgetvalue(r, i, 3));
 		if (!k->name || !k->func || !k->regex) {
-			db_key_list_free(out);
+			proc_key_list_free(out);
 			PQclear(r);
 			return err_oom(e);
 		}

@@ -110,7 +110,7 @@ int pq_command(struct db *db, const struct pq_stmt *stmt, int n,
 /* Runs stmt, a query of rows (id, name, func, regex) taking (tenant, id),
  * into out (emptied first). 0, or -1 with e set (out then empty). */
 int pq_keys(struct db *db, const struct pq_stmt *stmt, const char *tenant,
-    int64_t id, struct db_key_list *out, struct err *e) MUST_CHECK;
+    int64_t id, struct proc_key_list *out, struct err *e) MUST_CHECK;
 
 /* Reads column col of row into p as a value of kind: NULL is PV_NULL,
  * anything else PV_SET. -1 when out of memory. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/instance.h"
+#include "db/ids.h"
 #include "db/pq.h"
 
 /*
@@ -198,7 +198,7 @@ static const struct pq_stmt proc_keys_stmt = {
 
 int
 db_proc_keys(struct db *db, const char *tenant, int64_t service_instance_id,
-    struct db_key_list *out, struct err *e)
+    struct proc_key_list *out, struct err *e)
 {
 	return pq_keys(db, &proc_keys_stmt, tenant, service_instance_id, out, e);
 }

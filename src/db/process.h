@@ -35,9 +35,9 @@ int db_proc_insert(struct db *db, const char *tenant, const char *operator,
     MUST_CHECK;
 
 /* The keys of every process of a service instance, ascending id. Free
- * with db_key_list_free. */
+ * with proc_key_list_free. */
 int db_proc_keys(struct db *db, const char *tenant, int64_t service_instance_id,
-    struct db_key_list *out, struct err *e) MUST_CHECK;
+    struct proc_key_list *out, struct err *e) MUST_CHECK;
 
 /*
  * The processes of a service instance in one business, ascending

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/instance.h"
+#include "db/ids.h"
 #include "db/pq.h"
 
 
@@ -464,7 +464,7 @@ static const struct pq_stmt ptmpl_keys_stmt = {
 
 int
 db_ptmpl_keys(struct db *db, const char *tenant, int64_t service_template_id,
-    struct db_key_list *out, struct err *e)
+    struct proc_key_list *out, struct err *e)
 {
 	return pq_keys(db, &ptmpl_keys_stmt, tenant, service_template_id, out, e);
 }

@@ -77,9 +77,9 @@ int db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
     MUST_CHECK;
 
 /* The keys of every process template of a service template, ascending id.
- * Free with db_key_list_free. */
+ * Free with proc_key_list_free. */
 int db_ptmpl_keys(struct db *db, const char *tenant,
-    int64_t service_template_id, struct db_key_list *out, struct err *e)
+    int64_t service_template_id, struct proc_key_list *out, struct err *e)
     MUST_CHECK;
 
 #endif

@@ -12,6 +12,7 @@
 #include "service/merge.h"
 #include "service/process.h"
 #include "service/template.h"
+#include "service/unique.h"
 
 const struct proc_attr svc_si_name_attr = {
 	"service_instance_name", PA_STR, 0, 256, 0, NULL,
@@ -329,6 +330,8 @@ plan_template(struct si_work *w, size_t i, struct si_plan *plan,
     struct err *e)
 {
 	const struct svc_si_in *in = &w->in->items[i];
+	const struct merge_host host = { plan->host->id, plan->host->innerip,
+		plan->host->outerip, plan->host->innerip_v6, plan->host->outerip_v6 };
 	struct jpath host_path;
 
 	plan->owned = true;
@@ -342,7 +345,7 @@ plan_template(struct si_work *w, size_t i, struct si_plan *plan,
 		plan->n = t + 1; /* what plan owns so far, for work_free */
 		plan->template_ids[t] = pt->id;
 		struct err merge = { 0 };
-		if (merge_instantiate(pt, plan->host, override_for(in, pt->id),
+		if (merge_instantiate(pt, &host, override_for(in, pt->id),
 		    jpath_str(&host_path), &plan->procs[t], &merge) == 0)
 			continue;
 		if (merge.http_status != 200) { /* out of memory */

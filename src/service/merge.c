@@ -71,7 +71,7 @@ merge_override_error(const struct proc_template *t, const struct proc_values *o)
 
 /* IP codes of a template bind row (api-contract.md §4), resolved for host. */
 static int
-resolve_ip(const char *code, const struct db_host *h, char *out, size_t n)
+resolve_ip(const char *code, const struct merge_host *h, char *out, size_t n)
 {
 	const char *src = NULL;
 	size_t len;
@@ -149,7 +149,7 @@ override_row(const struct proc_template *t, size_t r, const struct bind_row *o,
  * code its host cannot serve.
  */
 int
-merge_instantiate(const struct proc_template *t, const struct db_host *host,
+merge_instantiate(const struct proc_template *t, const struct merge_host *host,
     const struct proc_values *o, const char *host_path, struct proc_values *out,
     struct err *e)
 {

@@ -6,10 +6,17 @@
 #ifndef PROCSVC_SVC_MERGE_H
 #define PROCSVC_SVC_MERGE_H
 
+#include <stdint.h>
+
 #include "common/err.h"
 #include "common/proc_attr.h"
-#include "db/instance.h"
-#include "service/template.h"
+
+/* What IP codes of a host resolve to; all borrowed. Each is "" or a comma
+ * list of addresses (the first one is used). */
+struct merge_host {
+	int64_t id;
+	const char *innerip, *outerip, *innerip_v6, *outerip_v6;
+};
 
 /*
  * Check 11 for one override entry o of template t: the first error among
@@ -27,7 +34,7 @@ const struct err *merge_override_error(const struct proc_template *t,
  * entry of a comma list). A code the host has no address for -> 1199006 at
  * host_path. 0, or -1 with e set; out is then for proc_values_clear.
  */
-int merge_instantiate(const struct proc_template *t, const struct db_host *host,
+int merge_instantiate(const struct proc_template *t, const struct merge_host *host,
     const struct proc_values *o, const char *host_path,
     struct proc_values *out, struct err *e) MUST_CHECK;
 

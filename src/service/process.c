@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jpath.h"
 #include "db/db.h"
 #include "db/instance.h"
 #include "db/process.h"
+#include "service/unique.h"
 
 void
 svc_proc_batch_free(struct svc_proc_batch *b)
@@ -17,132 +19,6 @@ svc_proc_batch_free(struct svc_proc_batch *b)
 	free(b->items);
 	b->items = NULL;
 	b->n = 0;
-}
-
-/*
- * One member of a uniqueness comparison: a process of the request
- * (idx >= 0) or one already stored (idx = -1, earlier than any request
- * item).
- */
-struct member {
-	long idx;
-	int64_t stored_id;
-	const char *k1, *k2; /* name, or func + regex */
-};
-
-static int
-member_cmp(const void *a, const void *b)
-{
-	const struct member *x = a, *y = b;
-	int c = strcmp(x->k1, y->k1);
-
-	if (c == 0)
-		c = strcmp(x->k2, y->k2);
-	if (c == 0)
-		c = (x->idx > y->idx) - (x->idx < y->idx);
-	return c;
-}
-
-static const char *
-str_or_empty(const struct pval *p)
-{
-	return p->state == PV_SET && p->s ? p->s : "";
-}
-
-/*
- * Sorts the members and finds, over all groups of equal keys, the request
- * item with the lowest index that has an earlier equal member. *offender
- * and *first are that item and the member it repeats (NULL when unique).
- */
-static void
-find_duplicate(struct member *m, size_t n, const struct member **offender,
-    const struct member **first)
-{
-	*offender = *first = NULL;
-	qsort(m, n, sizeof(*m), member_cmp);
-	for (size_t i = 1; i < n; i++) {
-		/* m[i-1] is the group's earliest member when keys match. */
-		size_t g = i - 1;
-		if (strcmp(m[i].k1, m[g].k1) != 0 || strcmp(m[i].k2, m[g].k2) != 0)
-			continue;
-		while (g > 0 && strcmp(m[g - 1].k1, m[i].k1) == 0 &&
-		    strcmp(m[g - 1].k2, m[i].k2) == 0)
-			g--;
-		if (*offender == NULL || m[i].idx < (*offender)->idx) {
-			*offender = &m[i];
-			*first = &m[g];
-		}
-	}
-}
-
-static void
-report(const struct member *dup, const struct member *first,
-    const struct svc_unique_rule *rule, bool by_name, struct err *e)
-{
-	char q1[96], q2[96], other[300];
-	struct jpath path, first_path;
-
-	jpath_init(&path);
-	rule->path(&path, (size_t)dup->idx, by_name, rule->arg);
-	jpath_init(&first_path);
-	if (first->idx >= 0) {
-		rule->path(&first_path, (size_t)first->idx, by_name, rule->arg);
-		snprintf(other, sizeof(other), "%s", jpath_str(&first_path));
-	} else {
-		snprintf(other, sizeof(other), "%s %" PRId64, rule->stored, first->stored_id);
-	}
-	if (by_name)
-		err_set(e, rule->name_code, jpath_str(&path),
-		    "%s is already used by %s; bk_process_name must be unique in a %s",
-		    err_quote(q1, sizeof(q1), dup->k1), other, rule->scope);
-	else
-		err_set(e, rule->func_code, jpath_str(&path),
-		    "%s with bk_start_param_regex %s is already used by %s; bk_func_name + bk_start_param_regex must be unique in a %s",
-		    err_quote(q1, sizeof(q1), dup->k1), err_quote(q2, sizeof(q2), dup->k2),
-		    other, rule->scope);
-}
-
-int
-svc_check_unique(const struct proc_values *const *procs, size_t n,
-    const struct db_key_list *stored, const struct svc_unique_rule *rule,
-    struct err *e)
-{
-	size_t nstored = stored ? stored->n : 0, total = n + nstored;
-	struct member *names = calloc(total + 1, sizeof(*names));
-	struct member *funcs = calloc(total + 1, sizeof(*funcs));
-	const struct member *dn, *fn, *dn_first, *fn_first;
-	int rc = -1;
-
-	if (names == NULL || funcs == NULL) {
-		err_oom(e);
-		goto out;
-	}
-	for (size_t i = 0; i < nstored; i++) {
-		const struct db_key *k = &stored->items[i];
-		names[i] = (struct member){ -1, k->id, k->name, "" };
-		funcs[i] = (struct member){ -1, k->id, k->func, k->regex };
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct proc_values *v = procs[i];
-		names[nstored + i] = (struct member){ (long)i, 0,
-			str_or_empty(&v->attr[PAI_PROCESS_NAME]), "" };
-		funcs[nstored + i] = (struct member){ (long)i, 0,
-			str_or_empty(&v->attr[PAI_FUNC_NAME]),
-			str_or_empty(&v->attr[PAI_START_PARAM_REGEX]) };
-	}
-	find_duplicate(names, total, &dn, &dn_first);
-	find_duplicate(funcs, total, &fn, &fn_first);
-	/* The earlier process in input order is reported; on a tie, its name. */
-	if (dn != NULL && (fn == NULL || dn->idx <= fn->idx))
-		report(dn, dn_first, rule, true, e);
-	else if (fn != NULL)
-		report(fn, fn_first, rule, false, e);
-	else
-		rc = 0;
-out:
-	free(names);
-	free(funcs);
-	return rc;
 }
 
 /* §7 rows 2-6, in table order. */
@@ -202,7 +78,7 @@ check_processes(const struct svc_req *req, const struct svc_proc_batch *in,
 {
 	static const struct svc_unique_rule rule = { ERR_DUPLICATE, ERR_DUPLICATE,
 		"service instance", "existing process", process_path, NULL };
-	struct db_key_list existing = { 0 };
+	struct proc_key_list existing = { 0 };
 	const struct proc_values **procs = calloc(in->n, sizeof(*procs));
 	int rc = -1;
 
@@ -222,7 +98,7 @@ check_processes(const struct svc_req *req, const struct svc_proc_batch *in,
 		goto out;
 	rc = svc_check_unique(procs, in->n, &existing, &rule, e);
 out:
-	db_key_list_free(&existing);
+	proc_key_list_free(&existing);
 	free(procs);
 	return rc;
 }

@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jpath.h"
 #include "db/db.h"
+#include "db/template.h"
 #include "service/process.h"
+#include "service/unique.h"
 
 
 int
@@ -41,11 +44,26 @@ svc_stmpl_in_free(struct svc_stmpl_in *in)
 	pval_clear(&in->name);
 }
 
+static void
+stmpl_from_db(struct svc_stmpl *out, const struct db_stmpl *t)
+{
+	out->id = t->id;
+	out->biz_id = t->biz_id;
+	out->category_id = t->category_id;
+	snprintf(out->name, sizeof(out->name), "%s", t->name);
+	snprintf(out->tenant, sizeof(out->tenant), "%s", t->tenant);
+	snprintf(out->creator, sizeof(out->creator), "%s", t->creator);
+	snprintf(out->modifier, sizeof(out->modifier), "%s", t->modifier);
+	snprintf(out->create_time, sizeof(out->create_time), "%s", t->create_time);
+	snprintf(out->last_time, sizeof(out->last_time), "%s", t->last_time);
+}
+
 int
 svc_stmpl_create(const struct svc_req *req, const struct svc_stmpl_in *in,
-    struct db_stmpl *out, struct err *e)
+    struct svc_stmpl *out, struct err *e)
 {
 	struct pval name = { 0 };
+	struct db_stmpl row;
 	int rc = -1;
 
 	if (svc_require_id(in->biz_id, ERR_BAD_VALUE, "bk_biz_id", e) != 0)
@@ -64,7 +82,9 @@ svc_stmpl_create(const struct svc_req *req, const struct svc_stmpl_in *in,
 	}
 	/* One statement: no transaction needed; the constraint settles races. */
 	rc = db_stmpl_insert(req->ctx->db, req->tenant, req->operator, in->biz_id,
-	    name.s, in->category_id, out, e);
+	    name.s, in->category_id, &row, e);
+	if (rc == 0)
+		stmpl_from_db(out, &row);
 out:
 	pval_clear(&name);
 	return rc;
@@ -150,7 +170,7 @@ check_unique(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 	static const struct svc_unique_rule rule = { ERR_PT_NAME_DUP, ERR_PT_FUNC_DUP,
 		"service template", "process template", template_path, NULL };
 	const struct proc_values **procs = calloc(in->items.n + 1, sizeof(*procs));
-	struct db_key_list stored = { 0 };
+	struct proc_key_list stored = { 0 };
 	int rc = -1;
 
 	if (procs == NULL)
@@ -159,7 +179,7 @@ check_unique(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 		procs[i] = &in->items.items[i].v;
 	if (db_ptmpl_keys(req->ctx->db, req->tenant, in->service_template_id, &stored, e) == 0)
 		rc = svc_check_unique(procs, in->items.n, &stored, &rule, e);
-	db_key_list_free(&stored);
+	proc_key_list_free(&stored);
 	free(procs);
 	return rc;
 }

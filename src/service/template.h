@@ -18,13 +18,11 @@
 
 #include "common/err.h"
 #include "common/proc_attr.h"
-#include "db/template.h"
 #include "service/ctx.h"
 
-
 /*
- * The process templates of a service template in this tenant and business
- * (biz_id 0: any), ascending id, read in the caller's transaction (or
+ * The process templates of a service template in this tenant and business,
+ * ascending id, read in the caller's transaction (or
  * outside one). 0, or -1 with e set.
  */
 int svc_ptmpl_load(const struct svc_req *req, int64_t biz_id,
@@ -32,6 +30,15 @@ int svc_ptmpl_load(const struct svc_req *req, int64_t biz_id,
     MUST_CHECK;
 
 /* ---- create_service_template ---- */
+
+/* A service template as create_service_template returns it. */
+struct svc_stmpl {
+	int64_t id, biz_id, category_id;
+	char name[257];
+	char tenant[65];
+	char creator[129], modifier[129];
+	char create_time[32], last_time[32]; /* RFC 3339, milliseconds, UTC "Z" */
+};
 
 /* A decoded create_service_template request. Owns name. */
 struct svc_stmpl_in {
@@ -52,7 +59,7 @@ void svc_stmpl_in_free(struct svc_stmpl_in *in);
  * 0 with *out filled, or -1 with e set and nothing written.
  */
 int svc_stmpl_create(const struct svc_req *req, const struct svc_stmpl_in *in,
-    struct db_stmpl *out, struct err *e) MUST_CHECK;
+    struct svc_stmpl *out, struct err *e) MUST_CHECK;
 
 /* ---- batch_create_proc_template ---- */
 
