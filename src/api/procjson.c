@@ -552,10 +552,11 @@ fail:
 
 /*
  * One scalar as JSON: its value when PV_SET, else the contract's default
- * ("" / false; integers null, or 0 when int_zero). NULL on out of memory.
+ * ("" / false; integers null, or 0 for PA_ZERO_DEFAULT). NULL on out of
+ * memory.
  */
 static json_t *
-encode_scalar(const struct pval *p, const struct proc_attr *a, bool int_zero)
+encode_scalar(const struct pval *p, const struct proc_attr *a)
 {
 	bool set = p->state == PV_SET;
 
@@ -563,7 +564,8 @@ encode_scalar(const struct pval *p, const struct proc_attr *a, bool int_zero)
 	case PA_STR:
 		return json_string(set && p->s != NULL ? p->s : "");
 	case PA_INT:
-		return set ? json_integer(p->i) : int_zero ? json_integer(0) : json_null();
+		return set ? json_integer(p->i) :
+		    (a->flags & PA_ZERO_DEFAULT) ? json_integer(0) : json_null();
 	case PA_BOOL:
 		return json_boolean(set && p->b);
 	default:
@@ -606,7 +608,7 @@ encode_row(const struct bind_row *r, const bool *locks, bool tpl)
 		if (tpl && r->key[k].state != PV_SET)
 			val = json_null(); /* locked to "not set" */
 		else
-			val = encode_scalar(&r->key[k], a, true);
+			val = encode_scalar(&r->key[k], a);
 		if (tpl)
 			val = tpl_prop(val, locked);
 		if (json_object_set_new(o, a->name, val) != 0)
@@ -650,7 +652,7 @@ procjson_encode(const struct proc_values *v)
 		if (a->kind == PA_BIND)
 			val = v->attr[i].state == PV_SET ? encode_rows(v, NULL, false) : json_null();
 		else
-			val = encode_scalar(&v->attr[i], a, false);
+			val = encode_scalar(&v->attr[i], a);
 		if (json_object_set_new(o, a->name, val) != 0) {
 			json_decref(o);
 			return NULL;
@@ -687,7 +689,7 @@ procjson_encode_template(const struct proc_values *v,
 				val = NULL;
 			}
 		} else {
-			val = tpl_prop(encode_scalar(&v->attr[i], a, false), is_locked);
+			val = tpl_prop(encode_scalar(&v->attr[i], a), is_locked);
 		}
 		if (json_object_set_new(o, a->name, val) != 0) {
 			json_decref(o);

@@ -45,7 +45,7 @@ const struct proc_attr bind_keys[BIND_KEY_COUNT] = {
 	[BKI_IP]              = { "ip", PA_STR, 0, 2000, 0, ip_syntax_ok },
 	[BKI_PORT]            = { "port", PA_STR, 0, 2000, 0, port_syntax_ok },
 	[BKI_PROTOCOL]        = { "protocol", PA_STR, 0, 2000, 0, protocol_syntax_ok },
-	[BKI_TEMPLATE_ROW_ID] = { "template_row_id", PA_INT, INT64_MIN, INT64_MAX, 0, NULL },
+	[BKI_TEMPLATE_ROW_ID] = { "template_row_id", PA_INT, INT64_MIN, INT64_MAX, PA_ZERO_DEFAULT, NULL },
 };
 
 void

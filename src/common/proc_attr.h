@@ -1,9 +1,10 @@
 /*
  * proc_attr: the one list of process attributes (api-contract.md §5) and the
  * plain-C value types that carry them through every layer. Decoding
- * (api/procjson), validation (here), SQL (db/process) and encoding
+ * (api/procjson), validation (here), SQL (db/procrow) and encoding
  * (api/procjson) all loop over proc_attrs[]; adding an attribute is one row
- * here plus a migration adding its column.
+ * here plus a migration adding its column to tables process and
+ * process_template (README, "Adding a process attribute").
  *
  * C library only; any layer may include it.
  */
@@ -26,6 +27,7 @@ enum pa_kind {
 enum {
 	PA_REQUIRED = 1 << 0,      /* missing, null or blank -> 1199010 */
 	PA_ALWAYS_LOCKED = 1 << 1, /* a template always imposes its value */
+	PA_ZERO_DEFAULT = 1 << 2,  /* PA_INT: "not set" is 0, not null (listed and stored) */
 };
 
 /*

@@ -10,7 +10,11 @@
 #include "common/log.h"
 #include "db/pq.h"
 
-/* Any constant will do; this one spells "procsvc" in ASCII. */
+/*
+ * The advisory lock every migrator takes. Any constant will do, as long as
+ * it never changes: migrators of two procsvc versions must still exclude
+ * each other. (It spells nothing.)
+ */
 #define MIGRATE_LOCK_KEY "31078497003647843"
 
 static int

@@ -193,40 +193,6 @@ pq_command(struct db *db, const struct pq_stmt *stmt, int n,
 }
 
 int
-pq_keys(struct db *db, const struct pq_stmt *stmt, const char *tenant,
-    int64_t id, struct proc_key_list *out, struct err *e)
-{
-	char sid[24];
-	const char *params[] = { tenant, sid };
-	PGresult *r;
-
-	memset(out, 0, sizeof(*out));
-	pq_fmt_id(sid, sizeof(sid), id);
-	r = pq_exec(db, stmt, 2, params, e);
-	if (r == NULL)
-		return -1;
-	out->items = calloc((size_t)PQntuples(r) + 1, sizeof(*out->items));
-	if (out->items == NULL) {
-		PQclear(r);
-		return err_oom(e);
-	}
-	for (int i = 0; i < PQntuples(r); i++) {
-		struct proc_key *k = &out->items[out->n++];
-		k->id = pq_int(r, i, 0);
-		k->name = strdup(PQgetvalue(r, i, 1));
-		k->func = strdup(PQgetvalue(r, i, 2));
-		k->regex = strdup(PQgetvalue(r, i, 3));
-		if (!k->name || !k->func || !k->regex) {
-			proc_key_list_free(out);
-			PQclear(r);
-			return err_oom(e);
-		}
-	}
-	PQclear(r);
-	return 0;
-}
-
-int
 pq_read_value(const PGresult *r, int row, int col, enum pa_kind kind,
     struct pval *p)
 {

@@ -77,7 +77,7 @@ const char *pq_int_array(struct pq_arr *a, const int64_t *v, size_t n);
 
 /*
  * One array parameter per column of a batch statement, closed and freed
- * together. PQ_MAX_COLUMNS bounds the widest table (process_template).
+ * together. PQ_MAX_COLUMNS bounds the widest row (db/procrow checks it).
  */
 #define PQ_MAX_COLUMNS 48
 struct pq_columns {
@@ -106,11 +106,6 @@ void pq_fmt_id(char *buf, size_t n, int64_t v);
 /* Runs stmt and discards its result: 0, or -1 with e set by pq_exec. */
 int pq_command(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e) MUST_CHECK;
-
-/* Runs stmt, a query of rows (id, name, func, regex) taking (tenant, id),
- * into out (emptied first). 0, or -1 with e set (out then empty). */
-int pq_keys(struct db *db, const struct pq_stmt *stmt, const char *tenant,
-    int64_t id, struct proc_key_list *out, struct err *e) MUST_CHECK;
 
 /* Reads column col of row into p as a value of kind: NULL is PV_NULL,
  * anything else PV_SET. -1 when out of memory. */

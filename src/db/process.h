@@ -1,8 +1,8 @@
 /*
- * db/process: the SQL of tables process and bind_info. The column lists are
- * built once from proc_attrs[] (each attribute's JSON key is its column), so
- * a new attribute needs no edit here. Tenant-scoped; runs in the caller's
- * transaction.
+ * db/process: the SQL of tables process and bind_info, process-like rows
+ * (db/procrow) whose column lists come from proc_attrs[] (each attribute's
+ * JSON key is its column), so a new attribute needs no edit here.
+ * Tenant-scoped; runs in the caller's transaction.
  */
 #ifndef PROCSVC_DB_PROCESS_H
 #define PROCSVC_DB_PROCESS_H
@@ -33,6 +33,18 @@ struct db_proc_new {
 int db_proc_insert(struct db *db, const char *tenant, const char *operator,
     const struct db_proc_new *rows, size_t n, int64_t *ids_out, struct err *e)
     MUST_CHECK;
+
+/*
+ * Rewrites the processes ids[0..n) (distinct, existing in tenant) with the
+ * values of rows[i].v, its final state: every attribute (unset ones as
+ * insert stores them), bind_info replaced whole, modifier = operator,
+ * last_time = now. The other fields of rows[i] are ignored: a process
+ * never moves. Three statements whatever n is. Errors as db_proc_insert.
+ * For update_process_instance (api-contract.md §11.5).
+ */
+int db_proc_update(struct db *db, const char *tenant, const char *operator,
+    const int64_t *ids, const struct db_proc_new *rows, size_t n,
+    struct err *e) MUST_CHECK;
 
 /* The keys of every process of a service instance, ascending id. Free
  * with proc_key_list_free. */

@@ -1,10 +1,11 @@
 /*
  * db/template: the SQL of tables service_template, process_template and
- * process_template_bind_info (api-contract.md §4, §10 Templates). The
- * process-template column lists are built once from proc_attrs[] and
- * bind_keys[] (each attribute's JSON key is its column; a template row's
- * template_row_id is its row_id column), so a new attribute needs no edit
- * here. A NULL column means "the template does not set it".
+ * process_template_bind_info (api-contract.md §4, §10 Templates). Process
+ * templates are process-like rows (db/procrow): their column lists come
+ * from proc_attrs[] and bind_keys[] (each attribute's JSON key is its
+ * column; a template row's template_row_id is its row_id column), so a new
+ * attribute needs no edit here. A NULL column means "the template does not
+ * set it".
  *
  * Tenant-scoped; runs in the caller's transaction (the service layer owns
  * BEGIN/COMMIT). Only src/db/ sees libpq.
@@ -65,12 +66,10 @@ int db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
     const struct db_ptmpl_new *rows, size_t n, int64_t *ids_out,
     struct err *e) MUST_CHECK;
 
-
 /*
- * The process templates of a service template in the tenant (and in
- * business biz_id when it is not 0), ascending id, bind rows in stored
- * order, in one query. Empty when there are none. Free with
- * db_ptmpl_list_free (NULL-safe contents; the list struct is not freed).
+ * The process templates of a service template in the tenant and business
+ * biz_id, ascending id, bind rows in stored order, in one query. Empty when
+ * there are none. Free with proc_template_list_free.
  */
 int db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
     int64_t service_template_id, struct proc_template_list *out, struct err *e)

@@ -1,9 +1,10 @@
 /*
  * Tests of src/db/ against a real PostgreSQL (TEST_DATABASE_URL): what the
  * connection layer does when the server drops a session, inside and
- * outside a transaction. These are the paths where a wrong reconnect would
- * report work as committed that is gone, so they are checked directly
- * rather than through HTTP. Everything happens in schema dbtest.
+ * outside a transaction (the paths where a wrong reconnect would report
+ * work as committed that is gone), in schema dbtest; and the process-row
+ * writes no API reaches yet (db_proc_update), in the migrated schema under
+ * a tenant of their own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 
 #include "db/db.h"
 #include "db/pq.h"
+#include "db/process.h"
 
 static const char *url;
 static PGconn *admin;
@@ -157,6 +159,180 @@ test_pinned_connection_is_not_replaced(void **state)
 	db_free(db);
 }
 
+/* ---- process rows ---- */
+
+#define PR_TENANT "dbtest"
+
+static void
+pr_cleanup(void)
+{
+	admin_exec("DELETE FROM service_instance WHERE bk_supplier_account = '" PR_TENANT "'");
+	admin_exec("DELETE FROM module WHERE bk_supplier_account = '" PR_TENANT "'");
+	admin_exec("DELETE FROM host WHERE bk_supplier_account = '" PR_TENANT "'");
+}
+
+/* A service instance to hang processes on; returns its id. */
+static int64_t
+pr_setup(void)
+{
+	PGresult *r;
+	int64_t id;
+
+	pr_cleanup();
+	admin_exec("INSERT INTO host (bk_supplier_account, bk_host_id) VALUES ('" PR_TENANT "', 1)");
+	admin_exec("INSERT INTO module (bk_supplier_account, bk_module_id, bk_biz_id) "
+	    "VALUES ('" PR_TENANT "', 1, 7)");
+	r = PQexec(admin, "INSERT INTO service_instance (bk_supplier_account, bk_biz_id, "
+	    "bk_module_id, bk_host_id, name, creator, modifier) "
+	    "VALUES ('" PR_TENANT "', 7, 1, 1, 'si', 'admin', 'admin') RETURNING id");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return id;
+}
+
+static void
+set_str(struct pval *p, const char *s)
+{
+	pval_clear(p);
+	p->s = strdup(s);
+	assert_non_null(p->s);
+	p->state = PV_SET;
+}
+
+static void
+set_int(struct pval *p, int64_t i)
+{
+	pval_clear(p);
+	p->i = i;
+	p->state = PV_SET;
+}
+
+/* Gives v bind rows whose ports are ports[0..n) (bind_info set). */
+static void
+set_binds(struct proc_values *v, const char *const *ports, size_t n)
+{
+	for (size_t r = 0; r < v->nrows; r++)
+		for (size_t k = 0; k < BIND_KEY_COUNT; k++)
+			pval_clear(&v->rows[r].key[k]);
+	free(v->rows);
+	v->rows = calloc(n + 1, sizeof(*v->rows));
+	assert_non_null(v->rows);
+	v->nrows = n;
+	for (size_t r = 0; r < n; r++) {
+		set_str(&v->rows[r].key[BKI_PORT], ports[r]);
+		set_str(&v->rows[r].key[BKI_PROTOCOL], "1");
+	}
+	v->attr[PAI_BIND_INFO].state = PV_SET;
+}
+
+static const struct proc_record *
+find_record(const struct proc_record_list *l, int64_t id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].id == id)
+			return &l->items[i];
+	fail_msg("process %lld not listed", (long long)id);
+	return NULL;
+}
+
+/*
+ * Insert, list and update go through one description of the table: what
+ * one writes, the other reads back, and an update replaces every attribute
+ * and the whole bind_info while the process stays where it is.
+ */
+static void
+test_process_rows_round_trip(void **state)
+{
+	static const char *const two[] = { "80", "8080-8090" }, *const one[] = { "443" };
+	struct proc_values a = { 0 }, b = { 0 };
+	struct proc_record_list l = { 0 };
+	struct proc_key_list keys = { 0 };
+	const struct proc_record *ra, *rb;
+	struct err e = { 0 };
+	struct db *db = db_new(url);
+	int64_t si = pr_setup(), ids[2];
+	struct db_proc_new rows[2];
+	char q[160];
+	PGresult *r;
+
+	(void)state;
+	set_str(&a.attr[PAI_PROCESS_NAME], "a");
+	set_str(&a.attr[PAI_FUNC_NAME], "fa");
+	set_int(&a.attr[PAI_PRIORITY], -5);
+	set_binds(&a, two, 2);
+	set_str(&b.attr[PAI_PROCESS_NAME], "b");
+	set_str(&b.attr[PAI_FUNC_NAME], "fb");
+	rows[0] = (struct db_proc_new){ 7, si, 0, 1, &a };
+	rows[1] = (struct db_proc_new){ 7, si, 0, 1, &b };
+	assert_int_equal(db_begin(db, &e), 0);
+	assert_int_equal(db_proc_insert(db, PR_TENANT, "creator", rows, 2, ids, &e), 0);
+	assert_int_equal(db_commit(db, &e), 0);
+
+	assert_int_equal(db_proc_list(db, PR_TENANT, 7, si, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+	ra = find_record(&l, ids[0]);
+	rb = find_record(&l, ids[1]);
+	assert_string_equal(ra->v.attr[PAI_PROCESS_NAME].s, "a");
+	assert_int_equal(ra->v.attr[PAI_PRIORITY].i, -5);
+	assert_int_equal(ra->v.attr[PAI_PROC_NUM].state, PV_NULL);   /* unset integer */
+	assert_string_equal(ra->v.attr[PAI_USER].s, "");             /* unset string */
+	assert_int_equal(ra->v.nrows, 2);
+	assert_string_equal(ra->v.rows[1].key[BKI_PORT].s, "8080-8090");
+	assert_int_equal(ra->v.rows[1].key[BKI_TEMPLATE_ROW_ID].i, 0); /* PA_ZERO_DEFAULT */
+	assert_int_equal(rb->v.attr[PAI_BIND_INFO].state, PV_NULL);
+	assert_int_equal(rb->service_instance_id, si);
+	assert_string_equal(rb->tenant, PR_TENANT);
+	proc_record_list_free(&l);
+
+	/* a's final state: renamed, its priority unset, one bind row instead
+	 * of two; then b tries a's new name. */
+	set_str(&a.attr[PAI_PROCESS_NAME], "c");
+	pval_clear(&a.attr[PAI_PRIORITY]);
+	set_binds(&a, one, 1);
+	set_str(&b.attr[PAI_PROCESS_NAME], "c");
+	set_binds(&b, two, 2);
+	rows[0] = (struct db_proc_new){ 0, 0, 0, 0, &a }; /* only v counts */
+	assert_int_equal(db_begin(db, &e), 0);
+	assert_int_equal(db_proc_update(db, PR_TENANT, "editor", ids, rows, 1, &e), 0);
+	assert_int_equal(db_commit(db, &e), 0);
+	assert_int_equal(db_begin(db, &e), 0);
+	rows[0].v = &b;
+	assert_int_equal(db_proc_update(db, PR_TENANT, "editor", &ids[1], rows, 1, &e), -1);
+	assert_int_equal(e.code, ERR_DUPLICATE);
+	assert_string_equal(e.path, "processes");
+	db_rollback(db);
+
+	assert_int_equal(db_proc_list(db, PR_TENANT, 7, si, &l, &e), 0);
+	ra = find_record(&l, ids[0]);
+	assert_string_equal(ra->v.attr[PAI_PROCESS_NAME].s, "c");
+	assert_int_equal(ra->v.attr[PAI_PRIORITY].state, PV_NULL);
+	assert_int_equal(ra->v.nrows, 1);
+	assert_string_equal(ra->v.rows[0].key[BKI_PORT].s, "443");
+	assert_int_equal(ra->biz_id, 7);
+	assert_int_equal(ra->service_instance_id, si);
+	assert_int_equal(find_record(&l, ids[1])->v.nrows, 0);
+	proc_record_list_free(&l);
+	snprintf(q, sizeof(q), "SELECT creator || ',' || modifier || ',' || "
+	    "(last_time > create_time) FROM process WHERE bk_process_id = %lld", (long long)ids[0]);
+	r = PQexec(admin, q);
+	assert_string_equal(PQgetvalue(r, 0, 0), "creator,editor,true");
+	PQclear(r);
+
+	assert_int_equal(db_proc_keys(db, PR_TENANT, si, &keys, &e), 0);
+	assert_int_equal(keys.n, 2);
+	assert_string_equal(keys.items[0].name, "c");
+	assert_string_equal(keys.items[1].name, "b");
+	assert_string_equal(keys.items[1].regex, "");
+	proc_key_list_free(&keys);
+	assert_int_equal(e.code, ERR_DUPLICATE); /* untouched since */
+
+	proc_values_clear(&a);
+	proc_values_clear(&b);
+	db_free(db);
+	pr_cleanup();
+}
+
 int
 main(void)
 {
@@ -165,6 +341,7 @@ main(void)
 		cmocka_unit_test_setup(test_statement_in_lost_transaction_fails, setup),
 		cmocka_unit_test_setup(test_idle_lost_session_is_replaced, setup),
 		cmocka_unit_test_setup(test_pinned_connection_is_not_replaced, setup),
+		cmocka_unit_test(test_process_rows_round_trip),
 	};
 	int failed;
 
