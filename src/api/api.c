@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/jpath.h"
+#include "common/log.h"
 #include "common/str.h"
 
 #define MAX_DEPTH 64
@@ -441,8 +442,11 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 	req.tenant = tenant;
 	req.operator = operator;
 	if (h(&req, body, &out->data, &out->err) != 0) {
-		if (!err_isset(&out->err))
+		if (!err_isset(&out->err)) {
+			/* Breaks api_handler's contract: say so, still answer. */
+			log_error("a handler failed without reporting why");
 			err_server(&out->err, "internal error");
+		}
 		out->data = NULL;
 	} else if (out->data == NULL) {
 		out->data = json_null();

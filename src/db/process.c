@@ -91,3 +91,16 @@ db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
 	out->items = items;
 	return rc;
 }
+
+int
+db_proc_list_ids(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *ids, size_t n, struct proc_record_list *out,
+    struct err *e)
+{
+	void *items;
+	int rc = procrow_list_ids(db, PROCROW_PROCESS, tenant, biz_id, ids, n,
+	    &items, &out->n, e);
+
+	out->items = items;
+	return rc;
+}

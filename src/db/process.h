@@ -60,4 +60,13 @@ int db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
     int64_t service_instance_id, struct proc_record_list *out,
     struct err *e) MUST_CHECK;
 
+/*
+ * As db_proc_list, for the processes among ids[0..n) in the tenant and
+ * business (any service instance); unknown ids are simply absent. For the
+ * writes of api-contract.md §11, which address processes by id.
+ */
+int db_proc_list_ids(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *ids, size_t n, struct proc_record_list *out,
+    struct err *e) MUST_CHECK;
+
 #endif

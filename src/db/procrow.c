@@ -143,11 +143,19 @@ struct map {
 	int ncols;
 };
 
+/* What a list selects its rows by ($2; $1 is the tenant, $3 the business). */
+enum list_by {
+	BY_PARENT,  /* the parent's id */
+	BY_IDS,     /* an array of the rows' ids */
+	LIST_BY_COUNT
+};
+
 /* A table's statements, built once. */
 struct stmts {
 	bool built;
-	struct stmt insert, update, bind_insert, bind_delete, list, keys;
-	struct map list_map, keys_map;
+	struct stmt insert, update, bind_insert, bind_delete, keys;
+	struct stmt list[LIST_BY_COUNT];
+	struct map list_map[LIST_BY_COUNT], keys_map;
 };
 
 static struct stmts stmts[sizeof(descs) / sizeof(descs[0])];
@@ -344,13 +352,14 @@ build_keys(const struct desc *d, struct stmt *s, struct map *m)
 	    d->table, d->parent, d->id);
 }
 
-/* A parent's rows in a business, with their bind rows: one result row per
- * bind row (or one with a NULL position for a row without any), in id and
- * then position order. $1 tenant, $2 parent, $3 business. */
+/* Rows of a business with their bind rows: one result row per bind row
+ * (or one with a NULL position for a row without any), in id and then
+ * position order. $1 tenant, $2 parent or ids (by), $3 business. */
 static void
-build_list(const struct desc *d, struct stmt *s, struct map *m)
+build_list(const struct desc *d, enum list_by by, struct stmt *s,
+    struct map *m)
 {
-	stmt_init(s, d->table, "list", true);
+	stmt_init(s, d->table, by == BY_IDS ? "list_ids" : "list", true);
 	m->locked = m->bind_locked = -1;
 	pq_append(s->sql, sizeof(s->sql), "SELECT ");
 	for (size_t i = 0; i < d->ncols; i++) {
@@ -374,9 +383,11 @@ build_list(const struct desc *d, struct stmt *s, struct map *m)
 		add_col(s, m, &m->bind_key[k], "b.\"%s\"", bind_column(d, k));
 	pq_append(s->sql, sizeof(s->sql),
 	    " FROM %s t LEFT JOIN %s b ON b.\"%s\" = t.\"%s\" "
-	    "WHERE t.bk_supplier_account = $1 AND t.\"%s\" = $2 AND t.bk_biz_id = $3 "
+	    "WHERE t.bk_supplier_account = $1 AND t.\"%s\" %s AND t.bk_biz_id = $3 "
 	    "ORDER BY t.\"%s\", b.position",
-	    d->table, d->bind_table, d->bind_fk, d->id, d->parent, d->id);
+	    d->table, d->bind_table, d->bind_fk, d->id,
+	    by == BY_IDS ? d->id : d->parent,
+	    by == BY_IDS ? "= ANY ($2::bigint[])" : "= $2", d->id);
 }
 
 /* Statement text is built once, by whichever thread comes first. */
@@ -390,7 +401,8 @@ ready(enum procrow_table t)
 	pthread_mutex_lock(&build_lock);
 	if (!st->built) {
 		build_writes(&descs[t], st);
-		build_list(&descs[t], &st->list, &st->list_map);
+		for (int by = 0; by < LIST_BY_COUNT; by++)
+			build_list(&descs[t], (enum list_by)by, &st->list[by], &st->list_map[by]);
 		build_keys(&descs[t], &st->keys, &st->keys_map);
 		st->built = true;
 	}
@@ -745,23 +757,21 @@ fail:
 	return -1;
 }
 
-int
-procrow_list(struct db *db, enum procrow_table t, const char *tenant,
-    int64_t parent, int64_t biz_id, void **items, size_t *n, struct err *e)
+/* Runs list statement by with params (tenant, parent or ids, business). */
+static int
+list(struct db *db, enum procrow_table t, enum list_by by,
+    const char *const *params, void **items, size_t *n, struct err *e)
 {
 	struct stmts *st = ready(t);
-	struct reader rd = { &descs[t], &st->list_map, { { 0 }, { 0 } } };
-	char pid[24], biz[24], *out = NULL;
-	const char *params[] = { tenant, pid, biz };
+	struct reader rd = { &descs[t], &st->list_map[by], { { 0 }, { 0 } } };
+	char *out = NULL;
 	PGresult *r;
 	int rc = -1;
 
 	*items = NULL;
 	*n = 0;
 	lock_names(rd.d, &rd.ln);
-	pq_fmt_id(pid, sizeof(pid), parent);
-	pq_fmt_id(biz, sizeof(biz), biz_id);
-	r = pq_exec(db, &st->list.stmt, 3, params, e);
+	r = pq_exec(db, &st->list[by].stmt, 3, params, e);
 	if (r == NULL)
 		return -1;
 	if (read_items(r, &rd, &out, n) != 0)
@@ -770,6 +780,40 @@ procrow_list(struct db *db, enum procrow_table t, const char *tenant,
 		rc = 0;
 	*items = out;
 	PQclear(r);
+	return rc;
+}
+
+int
+procrow_list(struct db *db, enum procrow_table t, const char *tenant,
+    int64_t parent, int64_t biz_id, void **items, size_t *n, struct err *e)
+{
+	char pid[24], biz[24];
+	const char *params[] = { tenant, pid, biz };
+
+	pq_fmt_id(pid, sizeof(pid), parent);
+	pq_fmt_id(biz, sizeof(biz), biz_id);
+	return list(db, t, BY_PARENT, params, items, n, e);
+}
+
+int
+procrow_list_ids(struct db *db, enum procrow_table t, const char *tenant,
+    int64_t biz_id, const int64_t *ids, size_t nids, void **items, size_t *n,
+    struct err *e)
+{
+	struct pq_arr arr;
+	char biz[24];
+	const char *params[] = { tenant, NULL, biz };
+	int rc;
+
+	*items = NULL;
+	*n = 0;
+	pq_fmt_id(biz, sizeof(biz), biz_id);
+	pq_arr_init(&arr);
+	if ((params[1] = pq_int_array(&arr, ids, nids)) == NULL)
+		rc = err_oom(e);
+	else
+		rc = list(db, t, BY_IDS, params, items, n, e);
+	pq_arr_free(&arr);
 	return rc;
 }
 

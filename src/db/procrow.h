@@ -89,6 +89,12 @@ int procrow_list(struct db *db, enum procrow_table t, const char *tenant,
     int64_t parent, int64_t biz_id, void **items, size_t *n, struct err *e)
     MUST_CHECK;
 
+/* As procrow_list, for the rows among ids[0..nids) (in tenant and
+ * business biz_id); unknown ids are simply absent. */
+int procrow_list_ids(struct db *db, enum procrow_table t, const char *tenant,
+    int64_t biz_id, const int64_t *ids, size_t nids, void **items, size_t *n,
+    struct err *e) MUST_CHECK;
+
 /* The uniqueness keys of every row of parent in tenant, ascending id, into
  * out (emptied first; free with proc_key_list_free). 0, or -1 with e set
  * and out empty. */

@@ -319,6 +319,19 @@ test_process_rows_round_trip(void **state)
 	assert_string_equal(PQgetvalue(r, 0, 0), "creator,editor,true");
 	PQclear(r);
 
+	/* By ids: ascending, unknown ids and other businesses absent. */
+	{
+		const int64_t want[] = { ids[1], 999999999, ids[0] };
+		assert_int_equal(db_proc_list_ids(db, PR_TENANT, 7, want, 3, &l, &e), 0);
+		assert_int_equal(l.n, 2);
+		assert_true(l.items[0].id == ids[0] && l.items[1].id == ids[1]);
+		assert_int_equal(l.items[0].v.nrows, 1);
+		proc_record_list_free(&l);
+		assert_int_equal(db_proc_list_ids(db, PR_TENANT, 8, want, 3, &l, &e), 0);
+		assert_int_equal(l.n, 0);
+		proc_record_list_free(&l);
+	}
+
 	assert_int_equal(db_proc_keys(db, PR_TENANT, si, &keys, &e), 0);
 	assert_int_equal(keys.n, 2);
 	assert_string_equal(keys.items[0].name, "c");
