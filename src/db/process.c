@@ -84,12 +84,9 @@ db_proc_list(struct db *db, const char *tenant, int64_t biz_id,
     int64_t service_instance_id, struct proc_record_list *out,
     struct err *e)
 {
-	void *items;
-	int rc = procrow_list(db, PROCROW_PROCESS, tenant, service_instance_id,
-	    biz_id, &items, &out->n, e);
-
-	out->items = items;
-	return rc;
+	out->items = procrow_list(db, PROCROW_PROCESS, tenant, service_instance_id,
+	    biz_id, &out->n, e);
+	return out->items != NULL ? 0 : -1;
 }
 
 int
@@ -97,10 +94,7 @@ db_proc_list_ids(struct db *db, const char *tenant, int64_t biz_id,
     const int64_t *ids, size_t n, struct proc_record_list *out,
     struct err *e)
 {
-	void *items;
-	int rc = procrow_list_ids(db, PROCROW_PROCESS, tenant, biz_id, ids, n,
-	    &items, &out->n, e);
-
-	out->items = items;
-	return rc;
+	out->items = procrow_list_ids(db, PROCROW_PROCESS, tenant, biz_id, ids, n,
+	    &out->n, e);
+	return out->items != NULL ? 0 : -1;
 }

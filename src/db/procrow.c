@@ -758,63 +758,56 @@ fail:
 }
 
 /* Runs list statement by with params (tenant, parent or ids, business). */
-static int
+static void *
 list(struct db *db, enum procrow_table t, enum list_by by,
-    const char *const *params, void **items, size_t *n, struct err *e)
+    const char *const *params, size_t *n, struct err *e)
 {
 	struct stmts *st = ready(t);
 	struct reader rd = { &descs[t], &st->list_map[by], { { 0 }, { 0 } } };
-	char *out = NULL;
+	char *items = NULL;
 	PGresult *r;
-	int rc = -1;
 
-	*items = NULL;
 	*n = 0;
 	lock_names(rd.d, &rd.ln);
 	r = pq_exec(db, &st->list[by].stmt, 3, params, e);
 	if (r == NULL)
-		return -1;
-	if (read_items(r, &rd, &out, n) != 0)
+		return NULL;
+	if (read_items(r, &rd, &items, n) != 0)
 		err_oom(e);
-	else
-		rc = 0;
-	*items = out;
 	PQclear(r);
-	return rc;
+	return items;
 }
 
-int
+void *
 procrow_list(struct db *db, enum procrow_table t, const char *tenant,
-    int64_t parent, int64_t biz_id, void **items, size_t *n, struct err *e)
+    int64_t parent, int64_t biz_id, size_t *n, struct err *e)
 {
 	char pid[24], biz[24];
 	const char *params[] = { tenant, pid, biz };
 
 	pq_fmt_id(pid, sizeof(pid), parent);
 	pq_fmt_id(biz, sizeof(biz), biz_id);
-	return list(db, t, BY_PARENT, params, items, n, e);
+	return list(db, t, BY_PARENT, params, n, e);
 }
 
-int
+void *
 procrow_list_ids(struct db *db, enum procrow_table t, const char *tenant,
-    int64_t biz_id, const int64_t *ids, size_t nids, void **items, size_t *n,
-    struct err *e)
+    int64_t biz_id, const int64_t *ids, size_t nids, size_t *n, struct err *e)
 {
 	struct pq_arr arr;
 	char biz[24];
 	const char *params[] = { tenant, NULL, biz };
-	int rc;
+	void *items = NULL;
 
-	*items = NULL;
 	*n = 0;
 	pq_fmt_id(biz, sizeof(biz), biz_id);
 	pq_arr_init(&arr);
 	if ((params[1] = pq_int_array(&arr, ids, nids)) == NULL)
-		rc = err_oom(e);
+		err_oom(e);
 	else
-		rc = list(db, t, BY_IDS, params, items, n, e);
+		items = list(db, t, BY_IDS, params, n, e);
 	pq_arr_free(&arr);
-	return rc;
+	return items;
 }
 
 int

@@ -81,19 +81,19 @@ int procrow_update(struct db *db, enum procrow_table t, const char *tenant,
 /*
  * The rows of parent (service instance / service template) in tenant and
  * business biz_id, ascending id, each with its bind rows in stored order,
- * in one query: *items is a calloc'ed array of *n struct proc_record /
- * struct proc_template (free with proc_record_list_free /
- * proc_template_list_free). 0, or -1 with e set and *items NULL.
+ * in one query. Returns a calloc'ed array of *n struct proc_record /
+ * struct proc_template (never NULL, also when empty; free with
+ * proc_record_list_free / proc_template_list_free), or NULL with e set
+ * and *n 0.
  */
-int procrow_list(struct db *db, enum procrow_table t, const char *tenant,
-    int64_t parent, int64_t biz_id, void **items, size_t *n, struct err *e)
-    MUST_CHECK;
+void *procrow_list(struct db *db, enum procrow_table t, const char *tenant,
+    int64_t parent, int64_t biz_id, size_t *n, struct err *e) MUST_CHECK;
 
 /* As procrow_list, for the rows among ids[0..nids) (in tenant and
  * business biz_id); unknown ids are simply absent. */
-int procrow_list_ids(struct db *db, enum procrow_table t, const char *tenant,
-    int64_t biz_id, const int64_t *ids, size_t nids, void **items, size_t *n,
-    struct err *e) MUST_CHECK;
+void *procrow_list_ids(struct db *db, enum procrow_table t, const char *tenant,
+    int64_t biz_id, const int64_t *ids, size_t nids, size_t *n, struct err *e)
+    MUST_CHECK;
 
 /* The uniqueness keys of every row of parent in tenant, ascending id, into
  * out (emptied first; free with proc_key_list_free). 0, or -1 with e set

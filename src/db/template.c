@@ -148,12 +148,9 @@ int
 db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
     int64_t service_template_id, struct proc_template_list *out, struct err *e)
 {
-	void *items = NULL;
-	int rc = procrow_list(db, PROCROW_TEMPLATE, tenant, service_template_id,
-	    biz_id, &items, &out->n, e);
-
-	out->items = items;
-	return rc;
+	out->items = procrow_list(db, PROCROW_TEMPLATE, tenant, service_template_id,
+	    biz_id, &out->n, e);
+	return out->items != NULL ? 0 : -1;
 }
 
 int
