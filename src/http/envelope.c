@@ -60,55 +60,118 @@ http_request_id(const struct mg_connection *c, char *out)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
-int
-http_send_text(struct mg_connection *c, int status, const char *request_id,
-    const char *content_type, const char *text, size_t len)
+/* true when c carries a parsed HEAD request. CivetWeb's error paths run
+ * on requests it could not parse, where the method may be NULL. */
+static bool
+is_head(const struct mg_connection *c)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+
+	return ri != NULL && ri->request_method != NULL &&
+	    strcmp(ri->request_method, "HEAD") == 0;
+}
+
+/* http_send_text with an optional Allow header (NULL: none). */
+static int
+send_text(struct mg_connection *c, int status, const char *request_id,
+    const char *content_type, const char *text, size_t len, const char *allow)
 {
 	char clen[24];
 
 	snprintf(clen, sizeof(clen), "%zu", len);
-	mg_response_header_start(c, status);
+	/* Fails only when something was sent already: then adding a body
+	 * would corrupt the stream. */
+	if (mg_response_header_start(c, status) != 0)
+		return status;
 	mg_response_header_add(c, "Content-Type", content_type, -1);
 	mg_response_header_add(c, "Content-Length", clen, -1);
 	mg_response_header_add(c, "X-Request-Id", request_id, -1);
+	if (allow != NULL)
+		mg_response_header_add(c, "Allow", allow, -1);
 	if (status == 413)
 		/* The unread body would otherwise be parsed as the next request. */
 		mg_response_header_add(c, "Connection", "close", -1);
 	mg_response_header_send(c);
 	/* A response to HEAD has the headers of the GET answer and no body. */
-	if (strcmp(mg_get_request_info(c)->request_method, "HEAD") != 0)
+	if (!is_head(c))
 		mg_write(c, text, len);
 	return status;
+}
+
+int
+http_send_text(struct mg_connection *c, int status, const char *request_id,
+    const char *content_type, const char *text, size_t len)
+{
+	return send_text(c, status, request_id, content_type, text, len, NULL);
+}
+
+/*
+ * For requests CivetWeb could not parse: none of the request's fields is
+ * trusted (its "HTTP version" may be any bytes the client sent, and
+ * CivetWeb's own header writer would echo it in the status line), so the
+ * whole answer is written here, as HTTP/1.1, closing the connection.
+ */
+static int
+send_raw(struct mg_connection *c, int status, const char *request_id,
+    const char *text, size_t len)
+{
+	mg_printf(c, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "Connection: close\r\n\r\n",
+	    status, mg_get_response_code_text(c, status), len, request_id);
+	if (!is_head(c))
+		mg_write(c, text, len);
+	return status;
+}
+
+/* The JSON text of obj, or a fixed 503 body when it cannot be encoded
+ * (out of memory); *status is set to match. Caller frees. NULL only when
+ * even the copy of the fixed body fails. */
+static char *
+json_text(json_t *obj, int *status)
+{
+	static const char oom[] = "{\"status\":\"unavailable\",\"reason\":\"out of memory\"}";
+	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+
+	if (text != NULL)
+		return text;
+	*status = 503;
+	return strdup(oom);
+}
+
+/* http_send_json with an optional Allow header. */
+static int
+send_json(struct mg_connection *c, int status, const char *request_id,
+    json_t *obj, const char *allow)
+{
+	char *text = json_text(obj, &status);
+	int rc;
+
+	rc = send_text(c, status, request_id, "application/json; charset=utf-8",
+	    text ? text : "", text ? strlen(text) : 0, allow);
+	free(text);
+	return rc;
 }
 
 int
 http_send_json(struct mg_connection *c, int status, const char *request_id,
     json_t *obj)
 {
-	char *text = json_dumps(obj, JSON_COMPACT);
-	int rc;
-
-	if (text == NULL) {
-		static const char oom[] = "{\"status\":\"unavailable\",\"reason\":\"out of memory\"}";
-		return http_send_text(c, 503, request_id,
-		    "application/json; charset=utf-8", oom, sizeof(oom) - 1);
-	}
-	rc = http_send_text(c, status, request_id,
-	    "application/json; charset=utf-8", text, strlen(text));
-	free(text);
-	return rc;
+	return send_json(c, status, request_id, obj, NULL);
 }
 
-int
-http_send_envelope(struct mg_connection *c, const char *request_id,
-    const struct err *e, json_t *data)
+/* The envelope of api-contract.md §2 for e (NULL or clear: success with
+ * data); *status is the HTTP status it goes with. NULL when out of memory. */
+static json_t *
+envelope(const char *request_id, const struct err *e, json_t *data, int *status)
 {
 	bool ok = e == NULL || !err_isset(e);
-	int status = ok ? 200 : e->http_status ? e->http_status : 200;
 	char msg[sizeof(e->msg)];
 	json_t *env;
-	int rc;
 
+	*status = ok ? 200 : e->http_status ? e->http_status : 200;
 	/* Messages echo user input (paths, values): never let a stray byte
 	 * make the envelope itself unencodable. */
 	snprintf(msg, sizeof(msg), "%s", ok ? "success" : e->msg);
@@ -124,14 +187,45 @@ http_send_envelope(struct mg_connection *c, const char *request_id,
 	    "request_id", request_id,
 	    "data", ok ? data : NULL);
 	if (env == NULL) {
-		/* Only a message that is not valid UTF-8 or out of memory gets here. */
+		/* Only out of memory gets here. */
 		log_error("request %s: could not build the envelope", request_id);
 		env = json_pack("{s:b, s:i, s:s, s:n, s:s, s:n}", "result", 0,
 		    "code", ERR_SERVER, "message", "internal error", "permission",
 		    "request_id", request_id, "data");
-		status = 503;
+		*status = 503;
 	}
-	rc = http_send_json(c, status, request_id, env);
+	return env;
+}
+
+int
+http_send_envelope(struct mg_connection *c, const char *request_id,
+    const struct err *e, json_t *data)
+{
+	return http_send_envelope_allow(c, request_id, e, data, NULL);
+}
+
+int
+http_send_envelope_allow(struct mg_connection *c, const char *request_id,
+    const struct err *e, json_t *data, const char *allow)
+{
+	int status;
+	json_t *env = envelope(request_id, e, data, &status);
+	int rc = send_json(c, status, request_id, env, allow);
+
+	json_decref(env);
+	return rc;
+}
+
+int
+http_send_envelope_raw(struct mg_connection *c, const char *request_id,
+    const struct err *e)
+{
+	int status;
+	json_t *env = envelope(request_id, e, NULL, &status);
+	char *text = json_text(env, &status);
+	int rc = send_raw(c, status, request_id, text ? text : "", text ? strlen(text) : 0);
+
+	free(text);
 	json_decref(env);
 	return rc;
 }

@@ -27,6 +27,19 @@ void http_request_id(const struct mg_connection *c, char *out);
 int http_send_envelope(struct mg_connection *c, const char *request_id,
     const struct err *e, json_t *data);
 
+/* As http_send_envelope, plus an Allow header when allow is not NULL (the
+ * methods a 405's path takes, "PUT, POST"). */
+int http_send_envelope_allow(struct mg_connection *c, const char *request_id,
+    const struct err *e, json_t *data, const char *allow);
+
+/*
+ * As http_send_envelope with e set (data null), for requests CivetWeb
+ * rejected before parsing them: trusts nothing of the request, answers
+ * HTTP/1.1 and asks the client to close. Returns the HTTP status sent.
+ */
+int http_send_envelope_raw(struct mg_connection *c, const char *request_id,
+    const struct err *e);
+
 /* Sends a plain JSON object (healthz, readyz) with the given status. */
 int http_send_json(struct mg_connection *c, int status, const char *request_id,
     json_t *obj);

@@ -20,6 +20,11 @@ struct http_server {
 	const struct http_config *cfg;
 };
 
+/* The request line and headers together (CivetWeb's max_request_size);
+ * CivetWeb parses at most 64 headers and ignores the rest. */
+#define HTTP_MAX_HEADER_BYTES 16384
+#define HTTP_MAX_HEADER_BYTES_STR "16384"
+
 /* CivetWeb thread types (civetweb.h, init_thread). */
 #define MG_THREAD_WORKER 1
 
@@ -124,18 +129,21 @@ incomplete:
 	return -1;
 }
 
+/* ri may be NULL or half parsed (on_http_error): every field is optional. */
 static void
 access_log(const struct mg_request_info *ri, const char *request_id,
     int status, int code, double secs, const char *app, const char *op)
 {
+	const char *method = ri && ri->request_method ? ri->request_method : "";
+	const char *path = ri && ri->local_uri ? ri->local_uri : "";
 	char line[2048], now[32];
 
 	log_now(now, sizeof(now));
 	snprintf(line, sizeof(line), "{\"time\":\"%s\",\"type\":\"access\",\"request_id\":\"%s\",\"method\":\"",
 	    now, request_id);
-	log_escape(line, sizeof(line) - 400, ri->request_method);
+	log_escape(line, sizeof(line) - 400, method);
 	strcat(line, "\",\"path\":\"");
-	log_escape(line, sizeof(line) - 350, ri->local_uri ? ri->local_uri : "");
+	log_escape(line, sizeof(line) - 350, path);
 	snprintf(line + strlen(line), sizeof(line) - strlen(line),
 	    "\",\"status\":%d,\"code\":%d,\"duration_ms\":%.3f,\"app\":\"", status,
 	    code, secs * 1000.0);
@@ -211,7 +219,8 @@ handle(struct mg_connection *c, void *cbdata)
 {
 	const struct http_server *s = cbdata;
 	const struct mg_request_info *ri = mg_get_request_info(c);
-	const char *path = ri->local_uri ? ri->local_uri : "/";
+	const char *path = ri && ri->local_uri ? ri->local_uri : "/";
+	const char *method = ri && ri->request_method ? ri->request_method : "";
 	const struct route *route = router_find(path);
 	struct api_reply reply;
 	struct api_call call;
@@ -225,20 +234,20 @@ handle(struct mg_connection *c, void *cbdata)
 	metrics_begin();
 	http_request_id(c, rid);
 	if (is_ops_path(path)) {
-		if (strcmp(ri->request_method, "GET") == 0)
+		if (strcmp(method, "GET") == 0)
 			status = serve_ops(c, s, path, rid);
 		else
 			status = send_error(c, rid, 405, ERR_BAD_VALUE, &code,
-			    "method %s not allowed, use GET", ri->request_method);
+			    "method %s not allowed, use GET", method);
 		goto out;
 	}
 	if (route == NULL) {
 		status = send_error(c, rid, 404, ERR_NOT_FOUND, &code, "no such API: %.200s", path);
 		goto out;
 	}
-	if (strcmp(ri->request_method, "POST") != 0) {
+	if (strcmp(method, "POST") != 0) {
 		status = send_error(c, rid, 405, ERR_BAD_VALUE, &code,
-		    "method %s not allowed, use POST", ri->request_method);
+		    "method %s not allowed, use POST", method);
 		goto out;
 	}
 	rc = read_body(c, s->cfg->max_body, s->cfg->request_timeout_ms, &body, &body_len);
@@ -277,23 +286,40 @@ out:
 }
 
 /*
- * CivetWeb answers some requests itself before any handler runs: a
- * malformed request line or Content-Length (400, 411), an unknown HTTP
- * version (505), headers that never complete. Those answers get the
- * envelope too (api-contract.md §2), with the nearest contract code.
+ * CivetWeb answers some requests itself before any handler runs: bytes that
+ * are no HTTP request line (a TLS or HTTP/2 preface, garbage), a malformed
+ * Content-Length (411), an unknown HTTP version (505), a header block over
+ * HTTP_MAX_HEADER_BYTES. The request is then parsed partly or not at all:
+ * its method, URI and version may be NULL or any bytes, so nothing of it is
+ * used but the headers CivetWeb did parse. These answers get the envelope
+ * too (api-contract.md §2). All are the client's fault, so none is a 5xx:
+ * a 505 becomes 400, and only CivetWeb's own internal faults are 503.
  */
 static int
 on_http_error(struct mg_connection *c, int status, const char *msg)
 {
+	const struct mg_request_info *ri = mg_get_request_info(c);
 	struct err e = { 0 };
 	char rid[REQUEST_ID_MAX + 1];
-	int code = status == 413 ? ERR_TOO_MANY : status == 404 ? ERR_NOT_FOUND :
-	    status == 405 ? ERR_BAD_VALUE : status >= 500 && status != 505 ? ERR_SERVER :
-	    ERR_BAD_JSON;
+	double start = now_seconds();
+	int sent;
 
+	metrics_begin();
 	http_request_id(c, rid);
-	err_set_http(&e, status, code, NULL, "malformed HTTP request: %.200s", msg ? msg : "");
-	http_send_envelope(c, rid, &e, NULL);
+	if (status == 413 || status == 431)
+		err_set_http(&e, 431, ERR_TOO_MANY, NULL,
+		    "the request line and headers exceed %d bytes", HTTP_MAX_HEADER_BYTES);
+	else if (status == 505)
+		err_set_http(&e, 400, ERR_BAD_JSON, NULL,
+		    "malformed HTTP request: unsupported HTTP version");
+	else if (status >= 500)
+		err_server(&e, "the request could not be read, retry later");
+	else
+		err_set_http(&e, 400, ERR_BAD_JSON, NULL, "malformed HTTP request: %.200s",
+		    msg ? msg : "");
+	sent = http_send_envelope_raw(c, rid, &e);
+	metrics_end("-", e.code, now_seconds() - start);
+	access_log(ri, rid, sent, e.code, now_seconds() - start, "", "");
 	return 0;
 }
 
@@ -335,12 +361,19 @@ http_start(const struct http_config *cfg, struct err *e)
 		 * short wait keeps idle clients from starving new ones. */
 		"keep_alive_timeout_ms", "1000",
 		"tcp_nodelay", "1",
+		"max_request_size", HTTP_MAX_HEADER_BYTES_STR,
 		/* Route on the path as sent: no API path needs %-escapes, and a
 		 * decoded %00 would cut "/api/...%00" down to a known API. */
 		"decode_url", "no",
 		/* api-contract.md §10: 1024 connections queue rather than reset. */
 		"listen_backlog", "1024",
 		"connection_queue", "1024",
+		/* CivetWeb would answer CORS preflights itself (200, "allow any
+		 * origin") before routing; this API is for servers, not pages,
+		 * so OPTIONS is routed like any method (405). */
+		"access_control_allow_origin", "",
+		"access_control_allow_methods", "",
+		"access_control_allow_headers", "",
 		NULL,
 	};
 
