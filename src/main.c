@@ -64,6 +64,8 @@ static const char usage[] =
 "  PROCSVC_APPS               accepted apps: code:secret[,code:secret...]\n"
 "  PROCSVC_AUTH=off           accept any app (logs a warning; for local use only)\n"
 "  PROCSVC_MAX_BODY           largest request body in bytes (default 4194304)\n"
+"  PROCSVC_DECODE_MEMORY      bytes large request bodies may hold at once while\n"
+"                             they are decoded (default 1073741824)\n"
 "  PROCSVC_REQUEST_TIMEOUT_MS time a client has to send its request (default 10000)\n"
 "  PROCSVC_MIGRATIONS         migrations directory (default: ./migrations, then\n"
 "                             ../share/procsvc/migrations beside the binary,\n"
@@ -366,7 +368,7 @@ cmd_serve(void)
 	struct addr listen;
 	struct err e = { 0 };
 	char *apps = NULL;
-	long threads, max_body, timeout, wait_s;
+	long threads, max_body, timeout, wait_s, decode_memory;
 	const char *auth = getenv("PROCSVC_AUTH");
 	sigset_t sigs;
 	int sig, rc = EXIT_CONFIG;
@@ -381,6 +383,7 @@ cmd_serve(void)
 		goto out;
 	}
 	if (env_long("PROCSVC_THREADS", 1, 1024, 32, &threads) != 0 ||
+	    env_long("PROCSVC_DECODE_MEMORY", 16L << 20, 1L << 40, 1L << 30, &decode_memory) != 0 ||
 	    env_long("PROCSVC_MAX_BODY", 1024, 1L << 30, 4194304, &max_body) != 0 ||
 	    env_long("PROCSVC_REQUEST_TIMEOUT_MS", 100, 3600000, 10000, &timeout) != 0 ||
 	    env_long("PROCSVC_DB_WAIT_S", 0, 3600, 0, &wait_s) != 0)
@@ -403,6 +406,9 @@ cmd_serve(void)
 	http.max_body = (size_t)max_body;
 	http.request_timeout_ms = timeout;
 	http.schema_version = migrate_latest(&set);
+	api.decode_memory = (size_t)decode_memory;
+	/* A body waits this long for decode memory before 503. */
+	api.decode_wait_ms = 2000;
 	api_configure(&api);
 	log_info("procsvc %s (commit %s) starting", PROCSVC_VERSION, PROCSVC_COMMIT);
 	if (api.auth_off)

@@ -5,31 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/budget.h"
 #include "common/jpath.h"
+#include "common/jscan.h"
 #include "common/log.h"
 #include "common/str.h"
 
-#define MAX_DEPTH 64
-
+/* Set once by api_configure before the server starts, read-only afterwards. */
 static const struct api_config *config;
+
+/*
+ * Decode memory (PROCSVC_DECODE_MEMORY). A body's estimated cost is taken
+ * from it for the whole request: Jansson's tree, then the decoded structs
+ * (about as large again). Costs up to DECODE_SMALL are not counted: 256
+ * workers times 1 MiB is bounded anyway, and ordinary requests (a full
+ * valid batch costs a few hundred KiB) must never wait behind huge ones.
+ */
+#define DECODE_SMALL (1u << 20)
+static struct budget decode_budget;
 
 void
 api_configure(const struct api_config *cfg)
 {
 	config = cfg;
+	budget_init(&decode_budget, cfg->decode_memory, DECODE_SMALL);
 }
 
 /* Walks the parsed document for what Jansson accepts but the contract does
  * not: U+0000 inside strings (we parse with JSON_ALLOW_NUL to be able to
- * name the path) and nesting deeper than MAX_DEPTH. */
+ * name the path). Recursion is bounded: jscan let no deeper text through. */
 static int
-check_tree(json_t *v, struct jpath *p, int depth, struct err *e)
+check_tree(json_t *v, struct jpath *p, struct err *e)
 {
-	/* Levels are containers: the root object is level 1, a scalar adds none. */
-	if ((json_is_object(v) || json_is_array(v)) && depth > MAX_DEPTH) {
-		err_set(e, ERR_BAD_JSON, jpath_str(p), "nesting deeper than %d levels", MAX_DEPTH);
-		return -1;
-	}
 	if (json_is_string(v)) {
 		if (strlen(json_string_value(v)) != json_string_length(v)) {
 			err_set(e, ERR_BAD_JSON, jpath_str(p), "string contains U+0000");
@@ -40,7 +47,7 @@ check_tree(json_t *v, struct jpath *p, int depth, struct err *e)
 		json_t *child;
 		json_object_foreach(v, key, child) {
 			size_t mark = jpath_key(p, key);
-			int rc = check_tree(child, p, depth + 1, e);
+			int rc = check_tree(child, p, e);
 			jpath_pop(p, mark);
 			if (rc != 0)
 				return -1;
@@ -50,7 +57,7 @@ check_tree(json_t *v, struct jpath *p, int depth, struct err *e)
 		json_t *child;
 		json_array_foreach(v, i, child) {
 			size_t mark = jpath_index(p, i);
-			int rc = check_tree(child, p, depth + 1, e);
+			int rc = check_tree(child, p, e);
 			jpath_pop(p, mark);
 			if (rc != 0)
 				return -1;
@@ -169,8 +176,60 @@ rewritable(const json_error_t *jerr, const char *body, size_t len)
 	}
 }
 
-int
-api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
+/*
+ * The scan of the raw body (common/jscan.h) before Jansson runs: nesting
+ * and syntax are judged there, without recursion, and long arrays are cut.
+ * *text is the body to parse (body itself, or *copy, which the caller
+ * frees); *cost what parsing it will allocate. 0, or -1 with e set.
+ */
+static int
+prescan(const char *body, size_t len, const char **text, size_t *textlen,
+    char **copy, size_t *cost, struct err *e)
+{
+	struct jscan scan;
+	bool cut;
+	int rc = -1;
+
+	*copy = NULL;
+	if (jscan_run(body, len, API_MAX_DEPTH, API_ARRAY_KEEP, &scan) != 0) {
+		err_oom(e);
+		goto out;
+	}
+	if (scan.status == JSCAN_DEEP) {
+		err_set(e, ERR_BAD_JSON, NULL,
+		    "nesting deeper than %d levels (line %d, column %d)",
+		    API_MAX_DEPTH, scan.line, scan.column);
+		goto out;
+	}
+	if (scan.status == JSCAN_SYNTAX) {
+		err_set(e, ERR_BAD_JSON, NULL,
+		    "request body is not valid JSON: %s (line %d, column %d)",
+		    scan.why, scan.line, scan.column);
+		goto out;
+	}
+	/* A U+0000 inside a cut is reported with its path, as the contract
+	 * wants it, so that body is parsed whole (its cost is still known). */
+	cut = scan.ncuts > 0 && !scan.nul_in_cut;
+	*cost = cut ? scan.cost_kept : scan.cost_all;
+	*text = body;
+	*textlen = len;
+	if (cut) {
+		*copy = jscan_apply(body, len, &scan, textlen);
+		if (*copy == NULL) {
+			err_oom(e);
+			goto out;
+		}
+		*text = *copy;
+	}
+	rc = 0;
+out:
+	jscan_free(&scan);
+	return rc;
+}
+
+/* Jansson on a text jscan accepted; see api_parse_body. */
+static int
+parse_text(const char *body, size_t len, json_t **out, struct err *e)
 {
 	json_error_t jerr;
 	struct jpath p;
@@ -198,12 +257,59 @@ api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
 		return -1;
 	}
 	jpath_init(&p);
-	if (check_tree(root, &p, 1, e) != 0) {
+	if (check_tree(root, &p, e) != 0) {
 		json_decref(root);
 		return -1;
 	}
 	*out = root;
 	return 0;
+}
+
+/*
+ * api_parse_body, holding the body's decode cost in the decode budget from
+ * before the parser runs: *held is what to give back once the request is
+ * done with what it decoded. A body that cannot get its share within
+ * PROCSVC_DB_WAIT_MS is 503 (the server is busy with large bodies).
+ */
+static int
+parse_held(const char *body, size_t len, json_t **out, size_t *held,
+    struct err *e)
+{
+	const char *text;
+	char *copy;
+	size_t textlen, cost;
+	int rc = -1;
+
+	*held = 0;
+	if (prescan(body, len, &text, &textlen, &copy, &cost, e) != 0)
+		return -1;
+	/* The tree, the structs decoded from it, and the text. */
+	if (budget_take(&decode_budget, 2 * cost + textlen,
+	    config ? config->decode_wait_ms : 0, held) != 0) {
+		log_warn("a %zu-byte body waited %ld ms for decode memory (PROCSVC_DECODE_MEMORY)",
+		    len, config ? config->decode_wait_ms : 0L);
+		err_server(e, "server busy with large requests, retry later");
+		goto out;
+	}
+	rc = parse_text(text, textlen, out, e);
+out:
+	free(copy);
+	return rc;
+}
+
+int
+api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
+{
+	const char *text;
+	char *copy;
+	size_t textlen, cost;
+	int rc;
+
+	if (prescan(body, len, &text, &textlen, &copy, &cost, e) != 0)
+		return -1;
+	rc = parse_text(text, textlen, out, e);
+	free(copy);
+	return rc;
 }
 
 void
@@ -235,16 +341,29 @@ api_get_id(json_t *obj, const char *base, const char *key, int64_t *out,
 }
 
 int
-api_get_array(json_t *obj, const char *base, const char *key, json_t **out,
-    struct err *e)
+api_get_array(json_t *obj, const char *base, const char *key, size_t max,
+    const char *noun, json_t **out, struct err *e)
 {
 	json_t *v = json_object_get(obj, key);
+	struct jpath p;
+	size_t n;
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_array(v)) {
 		api_type_error(base, key, "an array", e);
+		return -1;
+	}
+	n = json_array_size(v);
+	if (n > max) {
+		jpath_init_at(&p, base);
+		jpath_key(&p, key);
+		if (n >= API_ARRAY_KEEP)
+			err_set(e, ERR_TOO_MANY, jpath_str(&p), "has more than %d %s; the limit is %zu",
+			    API_ARRAY_KEEP - 1, noun, max);
+		else
+			err_set(e, ERR_TOO_MANY, jpath_str(&p), "has %zu %s; the limit is %zu", n, noun, max);
 		return -1;
 	}
 	*out = v;
@@ -425,9 +544,10 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 	const char *tenant;
 	struct svc_req req;
 	char *operator = NULL; /* owned */
+	size_t held = 0;       /* decode memory, given back at the end */
 
 	memset(out, 0, sizeof(*out));
-	if (api_parse_body(call->body, call->body_len, &body, &out->err) != 0)
+	if (parse_held(call->body, call->body_len, &body, &held, &out->err) != 0)
 		return;
 	if (authenticate(call, body, out, &operator, &out->err) != 0)
 		goto out;
@@ -454,4 +574,5 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 out:
 	free(operator);
 	json_decref(body);
+	budget_give(&decode_budget, held);
 }

@@ -27,6 +27,9 @@ struct api_config {
 	struct api_app *apps;
 	size_t napps;
 	bool auth_off;        /* PROCSVC_AUTH=off: any app is accepted */
+	size_t decode_memory; /* PROCSVC_DECODE_MEMORY: bytes large bodies may
+	                       * hold while decoded, all together */
+	long decode_wait_ms;  /* longest wait for decode memory before 503 */
 };
 
 /* Installs the configuration before the server starts; borrowed for the life
@@ -71,9 +74,20 @@ struct api_reply {
 void api_serve(api_handler h, const struct api_call *call,
     struct api_reply *out);
 
+/* Every array bound of the contract (§10 "Array limits") is at most 1000.
+ * The body parser keeps API_ARRAY_KEEP elements of longer arrays and drops
+ * the rest unparsed (no API looks past its bound), so a decoded array of
+ * API_ARRAY_KEEP elements means "at least that many". */
+#define API_ARRAY_KEEP 1002
+
+/* Nesting limit of api-contract.md §10 (the outermost object is level 1). */
+#define API_MAX_DEPTH 64
+
 /*
- * Parses body: one JSON object, valid UTF-8, nesting at most 64 levels, no
- * U+0000 in any string. 0 with *out (new reference), or -1 with e 1199000.
+ * Parses body: one JSON object, valid UTF-8, nesting at most API_MAX_DEPTH
+ * levels (judged by a non-recursive scan before the parser runs), no U+0000
+ * in any string; arrays cut to API_ARRAY_KEEP elements. 0 with *out (new
+ * reference), or -1 with e 1199000 (503 when out of memory).
  */
 int api_parse_body(const char *body, size_t len, json_t **out, struct err *e)
     MUST_CHECK;
@@ -87,11 +101,13 @@ int api_get_id(json_t *obj, const char *base, const char *key, int64_t *out,
     struct err *e) MUST_CHECK;
 
 /*
- * Reads an optional array field: absent or null gives *out = NULL;
- * a non-array is 1199000.
+ * Reads an optional array field obj[key] (path: key appended to base) with
+ * its bound (api-contract.md §10 "Array limits"), judged before any element
+ * is decoded: absent or null gives *out = NULL; a non-array is 1199000;
+ * more than max elements is 1199035 ("has N <noun>; the limit is max").
  */
-int api_get_array(json_t *obj, const char *base, const char *key,
-    json_t **out, struct err *e) MUST_CHECK;
+int api_get_array(json_t *obj, const char *base, const char *key, size_t max,
+    const char *noun, json_t **out, struct err *e) MUST_CHECK;
 
 /*
  * Sets e to 1199000 "must be <what>" (what: "a string", ...) at the path of

@@ -9,6 +9,7 @@
 #include "common/proc_attr.h"
 #include "common/str.h"
 #include "service/instance.h"
+#include "service/process.h"
 
 /*
  * Structural decoding of §6 row 1: wrong JSON types of the request's own
@@ -66,7 +67,7 @@ decode_instance(json_t *obj, struct jpath *p, struct svc_si_in *out,
 	}
 	if (api_get_id(obj, base, "bk_host_id", &out->host_id, e) != 0 ||
 	    decode_name(obj, p, &out->name, e) != 0 ||
-	    api_get_array(obj, base, "processes", &procs, e) != 0)
+	    api_get_array(obj, base, "processes", SVC_MAX_BATCH, "processes", &procs, e) != 0)
 		return -1;
 	if (procs == NULL || json_array_size(procs) == 0)
 		return 0;
@@ -95,7 +96,7 @@ decode(json_t *body, struct svc_si_batch *b, struct err *e)
 
 	if (api_get_id(body, "", "bk_biz_id", &b->biz_id, e) != 0 ||
 	    api_get_id(body, "", "bk_module_id", &b->module_id, e) != 0 ||
-	    api_get_array(body, "", "instances", &items, e) != 0)
+	    api_get_array(body, "", "instances", SVC_MAX_BATCH, "instances", &items, e) != 0)
 		return -1;
 	if (items == NULL || json_array_size(items) == 0)
 		return 0;

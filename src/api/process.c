@@ -17,7 +17,7 @@ decode(json_t *body, struct svc_proc_batch *b, struct err *e)
 
 	if (api_get_id(body, "", "bk_biz_id", &b->biz_id, e) != 0 ||
 	    api_get_id(body, "", "service_instance_id", &b->service_instance_id, e) != 0 ||
-	    api_get_array(body, "", "processes", &items, e) != 0)
+	    api_get_array(body, "", "processes", SVC_MAX_BATCH, "processes", &items, e) != 0)
 		return -1;
 	if (items == NULL || json_array_size(items) == 0)
 		return 0;

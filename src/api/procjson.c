@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "common/jpath.h"
 #include "common/str.h"
 
@@ -216,7 +217,20 @@ decode_bind_array(json_t *j, struct proc_values *v, const struct jpath *p,
 		    "must be an array of bind rows or null, got %s", type_name(j));
 		return 0;
 	}
+	/* api-contract.md §10 "Array limits": judged before any row is
+	 * decoded, reported where row 11 reports attributes. */
 	n = json_array_size(j);
+	if (n > PROCJSON_MAX_BIND_ROWS) {
+		if (n >= API_ARRAY_KEEP)
+			pval_set_bad(bi, ERR_TOO_MANY, jpath_str(p),
+			    "has more than %d bind rows; the limit is %d per process",
+			    API_ARRAY_KEEP - 1, PROCJSON_MAX_BIND_ROWS);
+		else
+			pval_set_bad(bi, ERR_TOO_MANY, jpath_str(p),
+			    "has %zu bind rows; the limit is %d per process", n,
+			    PROCJSON_MAX_BIND_ROWS);
+		return 0;
+	}
 	if (n > 0 && (v->rows = calloc(n, sizeof(*v->rows))) == NULL)
 		return -1;
 	v->nrows = n;

@@ -17,13 +17,18 @@
 #include "common/err.h"
 #include "common/proc_attr.h"
 
+/* Bind rows per process (api-contract.md §10 "Array limits"); more is
+ * 1199035 at the bind_info path (template: bind_info.value). */
+#define PROCJSON_MAX_BIND_ROWS 1000
+
 /*
  * Decodes a process_info object (borrowed; NULL or JSON null = {}) into v
  * (must be zeroed). base is the object's path, e.g.
  * "instances[3].processes[0].process_info"; value paths are base + ".key".
  *   - attributes: wrong JSON type -> PV_BAD 1199011; then pval_check
  *     (required 1199010, too long 1199015, range / syntax 1199006);
- *   - bind_info: null -> PV_NULL; not an array -> PV_BAD 1199011; each row
+ *   - bind_info: null -> PV_NULL; not an array -> PV_BAD 1199011; more than
+ *     PROCJSON_MAX_BIND_ROWS rows -> PV_BAD 1199035, no row decoded; each row
  *     decoded into v->rows (row not an object -> row.bad 1199011; unknown key
  *     or row_id != template_row_id -> row.bad 1199006; row_id is an alias of
  *     template_row_id);

@@ -8,6 +8,7 @@
 #include "common/jpath.h"
 #include "common/proc_attr.h"
 #include "common/str.h"
+#include "service/process.h"
 #include "service/template.h"
 
 
@@ -106,7 +107,7 @@ decode_batch(json_t *body, struct svc_ptmpl_batch *b, struct err *e)
 
 	if (api_get_id(body, "", "bk_biz_id", &b->biz_id, e) != 0 ||
 	    api_get_id(body, "", "service_template_id", &b->service_template_id, e) != 0 ||
-	    api_get_array(body, "", "processes", &items, e) != 0)
+	    api_get_array(body, "", "processes", SVC_MAX_BATCH, "process templates", &items, e) != 0)
 		return -1;
 	if (items == NULL || json_array_size(items) == 0)
 		return 0;
@@ -173,6 +174,10 @@ encode_ptmpl(const struct proc_template *t)
 	    "last_time", t->last_time);
 }
 
+/* Ids in one process_template_ids filter (an array bound of our choosing,
+ * as for the topology lists: api-contract.md §10 "Array limits"). */
+#define API_MAX_ID_FILTER 1000
+
 /*
  * bk-cmdb's optional process_template_ids narrows the list to those ids;
  * absent, null or [] lists them all. An element that is not an integer is
@@ -184,7 +189,7 @@ get_id_filter(json_t *body, json_t **ids, struct err *e)
 	json_t *v;
 	size_t i;
 
-	if (api_get_array(body, "", "process_template_ids", ids, e) != 0)
+	if (api_get_array(body, "", "process_template_ids", API_MAX_ID_FILTER, "ids", ids, e) != 0)
 		return -1;
 	json_array_foreach(*ids, i, v)
 		if (!json_is_integer(v)) {

@@ -76,7 +76,7 @@ decode_hosts(json_t *body, struct topo_hosts *h, struct err *e)
 	struct jpath p;
 	size_t i;
 
-	if (api_get_array(body, "", "hosts", &arr, e) != 0)
+	if (api_get_array(body, "", "hosts", TOPO_BATCH_MAX, "hosts", &arr, e) != 0)
 		return -1;
 	if (topo_hosts_alloc(h, json_array_size(arr)) != 0) {
 		err_oom(e);
@@ -139,7 +139,7 @@ decode_modules(json_t *body, struct topo_modules *m, struct err *e)
 	struct jpath p;
 	size_t i;
 
-	if (api_get_array(body, "", "modules", &arr, e) != 0)
+	if (api_get_array(body, "", "modules", TOPO_BATCH_MAX, "modules", &arr, e) != 0)
 		return -1;
 	if (topo_modules_alloc(m, json_array_size(arr)) != 0) {
 		err_oom(e);
@@ -187,7 +187,7 @@ decode_module_hosts(json_t *body, struct topo_module_hosts *in, struct err *e)
 	size_t i;
 
 	if (api_get_id(body, "", "bk_module_id", &in->module_id, e) != 0 ||
-	    api_get_array(body, "", "bk_host_ids", &arr, e) != 0)
+	    api_get_array(body, "", "bk_host_ids", TOPO_BATCH_MAX, "host ids", &arr, e) != 0)
 		return -1;
 	in->hosts_given = arr != NULL;
 	if (topo_module_hosts_alloc(in, json_array_size(arr)) != 0) {

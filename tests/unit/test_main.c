@@ -8,5 +8,6 @@ main(void)
 	fault_install_jansson();
 	failed += run_common_tests();
 	failed += run_procjson_tests();
+	failed += run_jscan_tests();
 	return failed == 0 ? 0 : 1;
 }

@@ -20,6 +20,7 @@
 /* Group runners: the number of failed tests. */
 int run_common_tests(void);
 int run_procjson_tests(void);
+int run_jscan_tests(void);
 
 /*
  * Fault injection. fault_arm(n, sticky): the allocation n calls from now
