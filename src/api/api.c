@@ -442,6 +442,20 @@ app_auth_problem(const struct api_call *call, json_t *hdr, json_t *body,
 	}
 }
 
+/* true when the header value s is JSON within the nesting limit. */
+static bool
+header_json_ok(const char *s)
+{
+	struct jscan scan;
+	bool ok;
+
+	if (jscan_run(s, strlen(s), API_MAX_DEPTH, 0, &scan) != 0)
+		return false;
+	ok = scan.status == JSCAN_OK;
+	jscan_free(&scan);
+	return ok;
+}
+
 /*
  * Credentials and operator of api-contract.md §3 and §10. On success
  * *operator is the trimmed operator (caller frees), checked to be UTF-8:
@@ -456,7 +470,11 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 	bool app_ok = false;
 	int rc = -1;
 
-	if (call->hdr_authorization != NULL) {
+	/* The header is client JSON too: judged by the same non-recursive scan
+	 * before Jansson parses it (a 16 KiB header holds 8,000 levels). One
+	 * that fails counts as absent (§10), as a malformed one does. */
+	if (call->hdr_authorization != NULL &&
+	    header_json_ok(call->hdr_authorization)) {
 		hdr = json_loads(call->hdr_authorization, 0, NULL);
 		if (hdr != NULL && !json_is_object(hdr)) {
 			json_decref(hdr);
