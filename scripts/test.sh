@@ -486,6 +486,9 @@ cli_checks() {
 	check_exit 2 "unknown command" "$SERVER_BIN" frobnicate
 	check_exit 2 "serve without DATABASE_URL" -u DATABASE_URL "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_THREADS" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_THREADS=abc "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_DB_POOL" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_DB_POOL=0 "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_DB_WAIT_MS" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_DB_WAIT_MS=-5 "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_DECODE_MEMORY" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_DECODE_MEMORY=1k "$SERVER_BIN" serve
 	check_exit 2 "empty PROCSVC_APPS" DATABASE_URL="$db_url" PROCSVC_APPS= "$SERVER_BIN" serve
 	check_exit 2 "malformed PROCSVC_APPS" DATABASE_URL="$db_url" PROCSVC_APPS=nocolon "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_AUTH" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_AUTH=maybe "$SERVER_BIN" serve

@@ -60,7 +60,11 @@ static const char usage[] =
 "  PROCSVC_DB_WAIT_S          seconds serve and migrate wait for a database that\n"
 "                             is not up yet (default 0: try once)\n"
 "  PROCSVC_LISTEN             [address:]port to listen on (default 127.0.0.1:8080)\n"
-"  PROCSVC_THREADS            worker threads = database connections (default 32)\n"
+"  PROCSVC_THREADS            HTTP connections served at once (default 256)\n"
+"  PROCSVC_DB_POOL            database connections (default 2 x CPU cores + 2);\n"
+"                             a request holds one only while it runs SQL\n"
+"  PROCSVC_DB_WAIT_MS         longest wait of a request for a free database\n"
+"                             connection (or decode memory) before 503 (default 2000)\n"
 "  PROCSVC_APPS               accepted apps: code:secret[,code:secret...]\n"
 "  PROCSVC_AUTH=off           accept any app (logs a warning; for local use only)\n"
 "  PROCSVC_MAX_BODY           largest request body in bytes (default 4194304)\n"
@@ -368,21 +372,28 @@ cmd_serve(void)
 	struct addr listen;
 	struct err e = { 0 };
 	char *apps = NULL;
-	long threads, max_body, timeout, wait_s, decode_memory;
+	long threads, max_body, timeout, wait_s, decode_memory, pool, wait_ms;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *auth = getenv("PROCSVC_AUTH");
 	sigset_t sigs;
+	bool api_ready_done = false;
 	int sig, rc = EXIT_CONFIG;
 
 	http.listen = getenv("PROCSVC_LISTEN");
 	if (http.listen == NULL || *http.listen == '\0')
 		http.listen = "127.0.0.1:8080";
-	if ((http.conninfo = database_url()) == NULL)
+	if ((api.conninfo = database_url()) == NULL)
 		goto out;
 	if (addr_parse(http.listen, &listen, &e) != 0) {
 		rc = config_error("%s", e.msg);
 		goto out;
 	}
-	if (env_long("PROCSVC_THREADS", 1, 1024, 32, &threads) != 0 ||
+	if (cores < 1)
+		cores = 1;
+	/* Sizing: README "Connections and threads". */
+	if (env_long("PROCSVC_THREADS", 1, 4096, 256, &threads) != 0 ||
+	    env_long("PROCSVC_DB_POOL", 1, 1000, 2 * cores + 2, &pool) != 0 ||
+	    env_long("PROCSVC_DB_WAIT_MS", 1, 600000, 2000, &wait_ms) != 0 ||
 	    env_long("PROCSVC_DECODE_MEMORY", 16L << 20, 1L << 40, 1L << 30, &decode_memory) != 0 ||
 	    env_long("PROCSVC_MAX_BODY", 1024, 1L << 30, 4194304, &max_body) != 0 ||
 	    env_long("PROCSVC_REQUEST_TIMEOUT_MS", 100, 3600000, 10000, &timeout) != 0 ||
@@ -405,15 +416,20 @@ cmd_serve(void)
 	http.threads = (int)threads;
 	http.max_body = (size_t)max_body;
 	http.request_timeout_ms = timeout;
-	http.schema_version = migrate_latest(&set);
+	api.schema_version = migrate_latest(&set);
+	api.db_pool = (size_t)pool;
+	api.db_wait_ms = wait_ms;
 	api.decode_memory = (size_t)decode_memory;
-	/* A body waits this long for decode memory before 503. */
-	api.decode_wait_ms = 2000;
-	api_configure(&api);
+	api.decode_wait_ms = wait_ms;
+	if (api_init(&api, &e) != 0) {
+		rc = config_error("%s", e.msg);
+		goto out;
+	}
+	api_ready_done = true;
 	log_info("procsvc %s (commit %s) starting", PROCSVC_VERSION, PROCSVC_COMMIT);
 	if (api.auth_off)
 		log_warn("PROCSVC_AUTH=off: app authentication is disabled, any bk_app_code is accepted");
-	check_database(http.conninfo, wait_s, http.schema_version);
+	check_database(api.conninfo, wait_s, api.schema_version);
 
 	/* Block the stop signals before CivetWeb starts its threads, so only
 	 * sigwait below receives them. */
@@ -430,14 +446,16 @@ cmd_serve(void)
 		rc = 1;
 		goto out;
 	}
-	log_info("procsvc listening on http://%s:%d (%ld workers)",
-	    listen.host[0] ? listen.host : "0.0.0.0", listen.port, threads);
+	log_info("procsvc listening on http://%s:%d (%ld HTTP workers, %ld database connections)",
+	    listen.host[0] ? listen.host : "0.0.0.0", listen.port, threads, pool);
 	sigwait(&sigs, &sig);
 	log_info("signal %d: stopping", sig);
 	http_stop(server);
 	log_info("stopped");
 	rc = 0;
 out:
+	if (api_ready_done)
+		api_shutdown();
 	migration_set_free(&set);
 	free(api.apps);
 	free(apps);

@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/str.h"
 
-/* Set once by api_configure before the server starts, read-only afterwards. */
+/* Set once by api_init before the server starts, read-only afterwards. */
 static const struct api_config *config;
 
 /*
@@ -24,11 +24,43 @@ static const struct api_config *config;
 #define DECODE_SMALL (1u << 20)
 static struct budget decode_budget;
 
-void
-api_configure(const struct api_config *cfg)
+int
+api_init(const struct api_config *cfg, struct err *e)
 {
 	config = cfg;
+	if (svc_init(cfg->conninfo, cfg->db_pool, cfg->db_wait_ms,
+	    cfg->schema_version, e) != 0)
+		return -1;
 	budget_init(&decode_budget, cfg->decode_memory, DECODE_SMALL);
+	return 0;
+}
+
+void
+api_shutdown(void)
+{
+	svc_shutdown();
+	budget_destroy(&decode_budget);
+}
+
+bool
+api_ready(char *reason, size_t n)
+{
+	return svc_ready(reason, n);
+}
+
+void
+api_gauges(struct api_gauges *out)
+{
+	struct svc_pool_stats p;
+
+	svc_pool_stats(&p);
+	out->db_pool_size = p.size;
+	out->db_in_use = p.in_use;
+	out->db_idle = p.idle;
+	out->db_open = p.open;
+	out->db_waiting = p.waiting;
+	out->db_wait_timeouts = p.timeouts;
+	budget_usage(&decode_budget, &out->decode_bytes, &out->decode_waiting);
 }
 
 /* Walks the parsed document for what Jansson accepts but the contract does
@@ -561,12 +593,13 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 	json_t *body = NULL;
 	const char *tenant;
 	struct svc_req req;
-	char *operator = NULL; /* owned */
-	size_t held = 0;       /* decode memory, given back at the end */
+	struct svc_ctx *ctx = NULL;  /* owned */
+	char *operator = NULL;       /* owned */
+	size_t held = 0;             /* decode memory, given back at the end */
 
 	memset(out, 0, sizeof(*out));
 	if (parse_held(call->body, call->body_len, &body, &held, &out->err) != 0)
-		return;
+		goto out;
 	if (authenticate(call, body, out, &operator, &out->err) != 0)
 		goto out;
 	tenant = call->hdr_tenant ? call->hdr_tenant :
@@ -576,7 +609,11 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 		    "the tenant must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'");
 		goto out;
 	}
-	req.ctx = call->ctx;
+	if ((ctx = svc_ctx_new()) == NULL) {
+		err_oom(&out->err);
+		goto out;
+	}
+	req.ctx = ctx;
 	req.tenant = tenant;
 	req.operator = operator;
 	if (h(&req, body, &out->data, &out->err) != 0) {
@@ -590,6 +627,8 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 		out->data = json_null();
 	}
 out:
+	/* The database connection goes back before the answer is written. */
+	svc_ctx_free(ctx);
 	free(operator);
 	json_decref(body);
 	budget_give(&decode_budget, held);

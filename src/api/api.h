@@ -27,14 +27,41 @@ struct api_config {
 	struct api_app *apps;
 	size_t napps;
 	bool auth_off;        /* PROCSVC_AUTH=off: any app is accepted */
+	const char *conninfo; /* DATABASE_URL */
+	int64_t schema_version; /* /readyz wants exactly this */
+	size_t db_pool;       /* PROCSVC_DB_POOL: database connections */
+	long db_wait_ms;      /* PROCSVC_DB_WAIT_MS: longest wait for one
+	                       * before 503 */
 	size_t decode_memory; /* PROCSVC_DECODE_MEMORY: bytes large bodies may
 	                       * hold while decoded, all together */
 	long decode_wait_ms;  /* longest wait for decode memory before 503 */
 };
 
-/* Installs the configuration before the server starts; borrowed for the life
- * of the process (read-only afterwards, so threads need no lock). */
-void api_configure(const struct api_config *cfg);
+/*
+ * Sets the API and the layers below up before the server starts: cfg is
+ * borrowed for the life of the process (read-only afterwards, so threads
+ * need no lock); the database pool is made (no connection opened yet).
+ * 0, or -1 with e set.
+ */
+int api_init(const struct api_config *cfg, struct err *e) MUST_CHECK;
+
+/* Undoes api_init once no request runs any more. */
+void api_shutdown(void);
+
+/*
+ * true when the database answers and the schema is current (GET /readyz);
+ * else false with a short reason in reason (size n). Uses a pool
+ * connection like any request.
+ */
+bool api_ready(char *reason, size_t n) MUST_CHECK;
+
+/* Live gauges for GET /metrics. */
+struct api_gauges {
+	size_t db_pool_size, db_in_use, db_idle, db_open, db_waiting;
+	unsigned long long db_wait_timeouts;
+	size_t decode_bytes, decode_waiting;
+};
+void api_gauges(struct api_gauges *out);
 
 /*
  * An API handler: body is the request object (borrowed). On success returns
@@ -46,7 +73,6 @@ typedef int (*api_handler)(const struct svc_req *req, json_t *body,
 
 /* One request, as the HTTP layer sees it; all borrowed. Headers may be NULL. */
 struct api_call {
-	struct svc_ctx *ctx;
 	const char *body;
 	size_t body_len;
 	const char *hdr_authorization;  /* X-Bkapi-Authorization */

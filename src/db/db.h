@@ -1,9 +1,11 @@
 /*
- * db: one PostgreSQL connection and its transactions, as the service layer
- * sees them. The connection is opened lazily on first use, re-opened when it
- * broke, and rolled back when a caller left a transaction open, so every
- * request starts clean (the kore habit). A struct db belongs to one thread
- * at a time: CivetWeb gives each worker its own.
+ * db: a database handle and its transactions, as the service layer sees
+ * them. A handle is either standalone (it owns one connection: the
+ * migrator, tests) or pooled (it borrows one of the pool's connections at
+ * its first statement and gives it back on db_release, so a request holds a
+ * connection only while it runs SQL). Either way the connection is opened
+ * lazily, re-opened when it broke while idle, and made clean before it is
+ * reused (the kore habit). A handle belongs to one thread at a time.
  *
  * Only src/db/ includes libpq; nothing here exposes PGconn or PGresult.
  */
@@ -17,18 +19,32 @@
 #include "common/err.h"
 
 struct db;
+struct db_pool;
+struct db_conn;
 
-/* A handle for conninfo (libpq URI or key=value). Does not connect. NULL on
- * out of memory. conninfo is copied. */
+/* A standalone handle for conninfo (libpq URI or key=value; copied). Does
+ * not connect. NULL on out of memory. */
 struct db *db_new(const char *conninfo);
 
-/* Closes the connection and frees db. NULL-safe. */
+/* A handle that borrows its connection from pool (borrowed; must outlive
+ * the handle). Does not take one yet. NULL on out of memory. */
+struct db *db_new_pooled(struct db_pool *pool);
+
+/* Releases, closes what db owns and frees db. NULL-safe. */
 void db_free(struct db *db);
 
 /*
- * Makes sure db has a healthy, idle connection: connects when there is none
- * or it broke, rolls back an abandoned transaction. 0, or -1 with e set to
- * 503/1199999 (the database cannot be reached).
+ * Gives a pooled handle's connection back to the pool (rolled back first if
+ * a transaction was left open); the next statement borrows again. A
+ * standalone handle keeps its connection. NULL-safe.
+ */
+void db_release(struct db *db);
+
+/*
+ * Makes sure db has a healthy, idle connection: borrows one (waiting up to
+ * PROCSVC_DB_WAIT_MS), connects when there is none or it broke, rolls back
+ * an abandoned transaction. 0, or -1 with e set to 503/1199999 (the
+ * database cannot be reached, or the pool stayed busy).
  */
 int db_ready(struct db *db, struct err *e) MUST_CHECK;
 
@@ -44,7 +60,32 @@ void db_rollback(struct db *db);
  * From now on db's connection is never replaced: once lost, statements and
  * db_ready fail with 503. For holders of session state that a new
  * connection would silently drop (the migrator's advisory lock).
+ * Standalone handles only.
  */
 void db_pin(struct db *db);
+
+/*
+ * For src/db/pq.c, which runs statements on db's behalf: the connection
+ * for the next statement. Outside a transaction it is borrowed, opened or
+ * replaced as needed; inside one it is the transaction's, whatever its
+ * state (a lost one must fail the statement, never be replaced). NULL
+ * with e set when none can be had.
+ */
+struct db_conn *db_conn_for_statement(struct db *db, struct err *e)
+    MUST_CHECK;
+
+/* For src/db: the connection db holds now (NULL when none), untouched. */
+struct db_conn *db_current_conn(struct db *db);
+
+/*
+ * For src/db/pq.c, after a statement failed on the connection it got: a
+ * fresh connection to run it once more, when that is safe: the statement
+ * is harmless (read only, or BEGIN), the handle is outside a transaction
+ * and not pinned, and the old connection is broken (a session the server
+ * closed while idle is only noticed when used). NULL otherwise; e is set
+ * only when reconnecting itself failed.
+ */
+struct db_conn *db_conn_for_retry(struct db *db, bool harmless,
+    struct err *e) MUST_CHECK;
 
 #endif

@@ -6,6 +6,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Runs stmt (or, with stmt NULL, the plain sql) on db's connection. A
+ * statement that cannot have changed anything, run outside a transaction,
+ * is retried once on a fresh connection when the first one turned out to
+ * be dead (the server restarted, a proxy dropped it while it sat idle), so
+ * the request does not fail for a fault that is already gone. Writes are
+ * never retried: they may have been applied.
+ */
+static PGresult *
+run(struct db *db, const struct pq_stmt *stmt, const char *sql, int n,
+    const char *const *params, struct err *e)
+{
+	struct err first = { 0 }; /* kept apart: the retry may succeed */
+	bool harmless = stmt ? stmt->read_only : strcmp(sql, "BEGIN") == 0;
+	struct db_conn *c = db_conn_for_statement(db, e);
+	PGresult *r;
+
+	if (c == NULL)
+		return NULL;
+	r = stmt ? conn_exec(c, stmt, n, params, &first) : conn_exec_plain(c, sql, &first);
+	if (r != NULL)
+		return r;
+	if ((c = db_conn_for_retry(db, harmless, e)) != NULL)
+		r = stmt ? conn_exec(c, stmt, n, params, e) : conn_exec_plain(c, sql, e);
+	if (r == NULL)
+		err_copy(e, &first);
+	return r;
+}
+
+PGresult *
+pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
+    const char *const *params, struct err *e)
+{
+	return run(db, stmt, NULL, n, params, e);
+}
+
+PGresult *
+pq_exec_plain(struct db *db, const char *sql, struct err *e)
+{
+	return run(db, NULL, sql, 0, NULL, e);
+}
+
+PGconn *
+pq_conn(struct db *db)
+{
+	struct db_conn *c = db_current_conn(db);
+
+	return c ? c->pg : NULL;
+}
+
+const char *
+pq_constraint(const struct err *e)
+{
+	return e->constraint;
+}
+
 void
 pq_arr_init(struct pq_arr *a)
 {

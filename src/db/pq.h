@@ -1,7 +1,8 @@
 /*
- * pq: what the table modules of src/db/ share: prepared-statement execution
- * with contract error mapping, and text-array parameters for batch
- * statements. Internal to src/db/ (it exposes libpq types).
+ * pq: what the table modules of src/db/ share: statements run on a handle's
+ * connection (with the reconnect and retry rules of db.h), contract error
+ * mapping, and text-array parameters for batch statements. Internal to
+ * src/db/ (it exposes libpq types).
  */
 #ifndef PROCSVC_DB_PQ_H
 #define PROCSVC_DB_PQ_H
@@ -13,20 +14,8 @@
 
 #include "common/err.h"
 #include "common/proc_attr.h"
+#include "db/conn.h"
 #include "db/db.h"
-
-/*
- * A statement prepared on each connection at first use. Define them as
- * static const objects beside the db_ function that runs them; name must be
- * unique across the program.
- */
-struct pq_stmt {
-	const char *name;
-	const char *sql;
-	/* Has no effect but its result, so it may be retried once on a fresh
-	 * connection when the old one turns out dead (outside transactions). */
-	bool read_only;
-};
 
 /*
  * Executes stmt with n text parameters (NULL entries are SQL NULL). Returns
@@ -44,12 +33,13 @@ PGresult *pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
 /* The constraint a failed pq_exec tripped (e->constraint), or "". */
 const char *pq_constraint(const struct err *e);
 
+/* The libpq connection db holds now, or NULL: for src/db code that talks
+ * to libpq itself (the migrator's operator-facing errors). No reconnect. */
+PGconn *pq_conn(struct db *db);
+
 /* Runs SQL text with no parameters (migrations, BEGIN). Same mapping. */
 PGresult *pq_exec_plain(struct db *db, const char *sql, struct err *e)
     MUST_CHECK;
-
-/* The live connection of db (after db_ready), for the table modules. */
-PGconn *pq_conn(struct db *db);
 
 /*
  * A growing text buffer for array literals ({"a","b",NULL}) that batch

@@ -28,15 +28,6 @@ static unsigned long long hist[NBUCKETS + 1];
 static double hist_sum;
 static unsigned long long hist_count, db_errors;
 static long in_flight;
-static int pool_size;
-
-void
-metrics_set_pool_size(int n)
-{
-	pthread_mutex_lock(&lock);
-	pool_size = n;
-	pthread_mutex_unlock(&lock);
-}
 
 void
 metrics_begin(void)
@@ -74,7 +65,7 @@ metrics_end(const char *api, int code, double seconds)
 }
 
 char *
-metrics_render(size_t *len)
+metrics_render(const struct metrics_gauges *g, size_t *len)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -103,11 +94,32 @@ metrics_render(size_t *len)
 	fprintf(f, "# HELP procsvc_db_errors_total Requests that failed on the database.\n"
 	    "# TYPE procsvc_db_errors_total counter\nprocsvc_db_errors_total %llu\n"
 	    "# HELP procsvc_in_flight_requests Requests being served.\n"
-	    "# TYPE procsvc_in_flight_requests gauge\nprocsvc_in_flight_requests %ld\n"
-	    "# HELP procsvc_db_pool_size Database connections (one per worker).\n"
-	    "# TYPE procsvc_db_pool_size gauge\nprocsvc_db_pool_size %d\n",
-	    db_errors, in_flight, pool_size);
+	    "# TYPE procsvc_in_flight_requests gauge\nprocsvc_in_flight_requests %ld\n",
+	    db_errors, in_flight);
 	pthread_mutex_unlock(&lock);
+	fprintf(f, "# HELP procsvc_db_pool_size Database connections the pool may hold (PROCSVC_DB_POOL).\n"
+	    "# TYPE procsvc_db_pool_size gauge\nprocsvc_db_pool_size %zu\n"
+	    "# HELP procsvc_db_pool_in_use Database connections lent to requests.\n"
+	    "# TYPE procsvc_db_pool_in_use gauge\nprocsvc_db_pool_in_use %zu\n"
+	    "# HELP procsvc_db_pool_idle Database connections free in the pool.\n"
+	    "# TYPE procsvc_db_pool_idle gauge\nprocsvc_db_pool_idle %zu\n"
+	    "# HELP procsvc_db_pool_open Free connections with a live database session.\n"
+	    "# TYPE procsvc_db_pool_open gauge\nprocsvc_db_pool_open %zu\n"
+	    "# HELP procsvc_db_pool_waiting Requests waiting for a database connection.\n"
+	    "# TYPE procsvc_db_pool_waiting gauge\nprocsvc_db_pool_waiting %zu\n"
+	    "# HELP procsvc_db_pool_wait_timeouts_total Requests refused (503) after PROCSVC_DB_WAIT_MS without a connection.\n"
+	    "# TYPE procsvc_db_pool_wait_timeouts_total counter\nprocsvc_db_pool_wait_timeouts_total %llu\n"
+	    "# HELP procsvc_decode_memory_bytes Estimated bytes held by large request bodies being decoded.\n"
+	    "# TYPE procsvc_decode_memory_bytes gauge\nprocsvc_decode_memory_bytes %zu\n"
+	    "# HELP procsvc_decode_memory_waiting Requests waiting for decode memory.\n"
+	    "# TYPE procsvc_decode_memory_waiting gauge\nprocsvc_decode_memory_waiting %zu\n"
+	    "# HELP procsvc_http_threads HTTP connections served at once (PROCSVC_THREADS).\n"
+	    "# TYPE procsvc_http_threads gauge\nprocsvc_http_threads %d\n"
+	    "# HELP procsvc_http_thread_stack_bytes Stack size of an HTTP worker thread.\n"
+	    "# TYPE procsvc_http_thread_stack_bytes gauge\nprocsvc_http_thread_stack_bytes %zu\n",
+	    g->api.db_pool_size, g->api.db_in_use, g->api.db_idle, g->api.db_open,
+	    g->api.db_waiting, g->api.db_wait_timeouts, g->api.decode_bytes,
+	    g->api.decode_waiting, g->http_threads, g->worker_stack);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

@@ -7,14 +7,21 @@
 
 #include <stddef.h>
 
-/* Sets the pool size reported (worker threads = database connections). */
-void metrics_set_pool_size(int n);
+#include "api/api.h"
+
+/* Values read live when the page is rendered. */
+struct metrics_gauges {
+	struct api_gauges api;   /* database pool, decode memory */
+	int http_threads;        /* PROCSVC_THREADS */
+	size_t worker_stack;     /* bytes, as a worker observed it */
+};
 
 /* A request started / ended. api is the route name ("-" when none). */
 void metrics_begin(void);
 void metrics_end(const char *api, int code, double seconds);
 
-/* Renders the page; caller frees. NULL on out of memory. */
-char *metrics_render(size_t *len);
+/* Renders the page with the counters and g; caller frees. NULL on out of
+ * memory. */
+char *metrics_render(const struct metrics_gauges *g, size_t *len);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <civetweb.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,6 @@
 #include "http/envelope.h"
 #include "http/metrics.h"
 #include "http/router.h"
-#include "service/ctx.h"
 
 struct http_server {
 	struct mg_context *mg;
@@ -28,23 +28,32 @@ struct http_server {
 /* CivetWeb thread types (civetweb.h, init_thread). */
 #define MG_THREAD_WORKER 1
 
+/*
+ * The stack a worker really got. Debian's CivetWeb is built with
+ * USE_STACK_SIZE=102400, which it passes to pthread_attr_setstacksize for
+ * every thread it starts, so the process default
+ * (pthread_setattr_default_np) does not reach its workers: they have 100 KiB
+ * whatever we ask. That is small by design, and every path of a request is
+ * bounded to fit: no recursion deeper than the 64 JSON levels jscan lets
+ * through, the scanner's own stack on the heap, no large buffers on the
+ * stack. /metrics shows the value, so a CivetWeb built otherwise is seen.
+ */
+static _Atomic size_t worker_stack;
+
 static void *
 init_thread(const struct mg_context *mg, int thread_type)
 {
-	const struct http_server *s = mg_get_user_data(mg);
+	pthread_attr_t attr;
+	size_t size = 0;
 
-	if (thread_type != MG_THREAD_WORKER)
-		return NULL;
-	/* A worker's database connection opens on its first request. */
-	return svc_ctx_new(s->cfg->conninfo, s->cfg->schema_version);
-}
-
-static void
-exit_thread(const struct mg_context *mg, int thread_type, void *ptr)
-{
 	(void)mg;
-	if (thread_type == MG_THREAD_WORKER)
-		svc_ctx_free(ptr);
+	if (thread_type == MG_THREAD_WORKER && worker_stack == 0 &&
+	    pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstacksize(&attr, &size);
+		pthread_attr_destroy(&attr);
+		worker_stack = size;
+	}
+	return NULL;
 }
 
 static double
@@ -155,11 +164,14 @@ access_log(const struct mg_request_info *ri, const char *request_id,
 }
 
 static int send_error(struct mg_connection *c, const char *rid, int status,
-    int code, int *code_out, const char *fmt, ...) ERR_PRINTF(6, 7);
+    int code, const char *allow, int *code_out, const char *fmt, ...)
+    ERR_PRINTF(7, 8);
 
+/* An error envelope without a request body read; allow (NULL for none) is
+ * the Allow header of a 405. */
 static int
 send_error(struct mg_connection *c, const char *rid, int status, int code,
-    int *code_out, const char *fmt, ...)
+    const char *allow, int *code_out, const char *fmt, ...)
 {
 	struct err e = { 0 };
 	char msg[512];
@@ -170,7 +182,50 @@ send_error(struct mg_connection *c, const char *rid, int status, int code,
 	va_end(ap);
 	err_set_http(&e, status, code, NULL, "%s", msg);
 	*code_out = code;
-	return http_send_envelope(c, rid, &e, NULL);
+	return http_send_envelope_allow(c, rid, &e, NULL, allow);
+}
+
+/* A header value is 1*DIGIT around optional blanks (RFC 9110 §8.6). */
+static bool
+digits_only(const char *v)
+{
+	size_t n;
+
+	v += strspn(v, " \t");
+	n = strspn(v, "0123456789");
+	return n > 0 && v[n + strspn(v + n, " \t")] == '\0';
+}
+
+/*
+ * CivetWeb reads the first Content-Length as strtoll does ("10abc" is 10)
+ * and lets Transfer-Encoding win over it silently. A request that frames
+ * its body ambiguously (unparsable, several different lengths, or a length
+ * and chunking together: RFC 9112 §6.3) is refused instead of guessed at.
+ * NULL when the framing is clear, else why not.
+ */
+static const char *
+bad_framing(const struct mg_request_info *ri)
+{
+	const char *first = NULL, *te = NULL;
+
+	for (int i = 0; i < ri->num_headers && i < MG_MAX_HEADERS; i++) {
+		const char *name = ri->http_headers[i].name;
+		const char *value = ri->http_headers[i].value;
+		if (name == NULL || value == NULL)
+			continue;
+		if (strcasecmp(name, "Transfer-Encoding") == 0)
+			te = value;
+		if (strcasecmp(name, "Content-Length") != 0)
+			continue;
+		if (!digits_only(value))
+			return "bad Content-Length";
+		if (first != NULL && strtoull(first, NULL, 10) != strtoull(value, NULL, 10))
+			return "conflicting Content-Length headers";
+		first = value;
+	}
+	if (first != NULL && te != NULL)
+		return "both Content-Length and Transfer-Encoding";
+	return NULL;
 }
 
 static int
@@ -180,19 +235,22 @@ serve_ops(struct mg_connection *c, const struct http_server *s,
 	json_t *obj;
 	int status = 200;
 
-	(void)s;
 	if (strcmp(path, "/metrics") == 0) {
+		struct metrics_gauges g;
 		size_t len = 0;
-		char *text = metrics_render(&len);
+		char *text;
+		api_gauges(&g.api);
+		g.http_threads = s->cfg->threads;
+		g.worker_stack = worker_stack;
+		text = metrics_render(&g, &len);
 		status = http_send_text(c, text ? 200 : 503, rid,
 		    "text/plain; version=0.0.4; charset=utf-8", text ? text : "", len);
 		free(text);
 		return status;
 	}
 	if (strcmp(path, "/readyz") == 0) {
-		char reason[128] = "worker has no context (out of memory)";
-		struct svc_ctx *ctx = mg_get_thread_pointer(c);
-		if (ctx != NULL && svc_ready(ctx, reason, sizeof(reason))) {
+		char reason[128] = "";
+		if (api_ready(reason, sizeof(reason))) {
 			obj = json_pack("{s:s}", "status", "ok");
 		} else {
 			obj = json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);
@@ -213,54 +271,30 @@ is_ops_path(const char *path)
 	    strcmp(path, "/metrics") == 0;
 }
 
-/* The pipeline of api-contract.md §10: route, method, size, then the API. */
+/* Reads the body and runs the API: the part of the pipeline after the route
+ * and method are known good. */
 static int
-handle(struct mg_connection *c, void *cbdata)
+serve_api(struct mg_connection *c, const struct http_server *s,
+    const struct route *route, const char *rid, struct api_reply *reply,
+    int *code)
 {
-	const struct http_server *s = cbdata;
-	const struct mg_request_info *ri = mg_get_request_info(c);
-	const char *path = ri && ri->local_uri ? ri->local_uri : "/";
-	const char *method = ri && ri->request_method ? ri->request_method : "";
-	const struct route *route = router_find(path);
-	struct api_reply reply;
+	const char *framing = bad_framing(mg_get_request_info(c));
 	struct api_call call;
-	char rid[REQUEST_ID_MAX + 1];
-	double start = now_seconds();
 	char *body = NULL;
 	size_t body_len = 0;
-	int status, code = 0, rc;
+	int rc, status;
 
-	memset(&reply, 0, sizeof(reply));
-	metrics_begin();
-	http_request_id(c, rid);
-	if (is_ops_path(path)) {
-		if (strcmp(method, "GET") == 0)
-			status = serve_ops(c, s, path, rid);
-		else
-			status = send_error(c, rid, 405, ERR_BAD_VALUE, &code,
-			    "method %s not allowed, use GET", method);
-		goto out;
-	}
-	if (route == NULL) {
-		status = send_error(c, rid, 404, ERR_NOT_FOUND, &code, "no such API: %.200s", path);
-		goto out;
-	}
-	if (strcmp(method, "POST") != 0) {
-		status = send_error(c, rid, 405, ERR_BAD_VALUE, &code,
-		    "method %s not allowed, use POST", method);
-		goto out;
-	}
+	if (framing != NULL)
+		return send_error(c, rid, 400, ERR_BAD_JSON, NULL, code,
+		    "malformed HTTP request: %s", framing);
 	rc = read_body(c, s->cfg->max_body, s->cfg->request_timeout_ms, &body, &body_len);
-	if (rc != 0) {
-		status = rc > 0 ?
-		    send_error(c, rid, 413, ERR_TOO_MANY, &code,
+	if (rc != 0)
+		return rc > 0 ?
+		    send_error(c, rid, 413, ERR_TOO_MANY, NULL, code,
 			"request body exceeds %zu bytes", s->cfg->max_body) :
-		    send_error(c, rid, 200, ERR_BAD_JSON, &code,
+		    send_error(c, rid, 200, ERR_BAD_JSON, NULL, code,
 			"request body is incomplete");
-		goto out;
-	}
 	memset(&call, 0, sizeof(call));
-	call.ctx = mg_get_thread_pointer(c);
 	call.body = body;
 	call.body_len = body_len;
 	call.hdr_authorization = mg_get_header(c, "X-Bkapi-Authorization");
@@ -268,20 +302,57 @@ handle(struct mg_connection *c, void *cbdata)
 	call.hdr_bk_user = mg_get_header(c, "BK_User");
 	call.hdr_tenant = mg_get_header(c, "X-Bkcmdb-Supplier-Account");
 	call.hdr_tenant_alt = mg_get_header(c, "HTTP_BK_SUPPLIER_ACCOUNT");
-	if (call.ctx == NULL) {
-		status = send_error(c, rid, 503, ERR_SERVER, &code,
-		    "worker has no context (out of memory)");
+	api_serve(route->fn, &call, reply);
+	free(body);
+	*code = reply->err.code;
+	status = http_send_envelope(c, rid, &reply->err, reply->data);
+	return status;
+}
+
+/*
+ * The pipeline of api-contract.md §10: route (404), method (405), then
+ * body size and the API. CivetWeb calls this only for requests it parsed,
+ * but nothing here relies on a field being set.
+ */
+static int
+handle(struct mg_connection *c, void *cbdata)
+{
+	const struct http_server *s = cbdata;
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *path = ri && ri->local_uri ? ri->local_uri : "/";
+	const char *method = ri && ri->request_method ? ri->request_method : "";
+	const struct route *route = NULL;
+	struct api_reply reply;
+	char rid[REQUEST_ID_MAX + 1];
+	double start = now_seconds();
+	int status, code = 0;
+
+	memset(&reply, 0, sizeof(reply));
+	metrics_begin();
+	http_request_id(c, rid);
+	if (is_ops_path(path)) {
+		/* HEAD is GET without the body (http_send_text drops it). */
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			status = serve_ops(c, s, path, rid);
+		else
+			status = send_error(c, rid, 405, ERR_BAD_VALUE, NULL, &code,
+			    "method %.32s not allowed, use GET", method);
 		goto out;
 	}
-	api_serve(route->fn, &call, &reply);
-	code = reply.err.code;
-	status = http_send_envelope(c, rid, &reply.err, reply.data);
+	route = router_find(path);
+	if (route == NULL)
+		status = send_error(c, rid, 404, ERR_NOT_FOUND, NULL, &code,
+		    "no such API: %.200s", path);
+	else if (strcmp(method, "POST") != 0)
+		status = send_error(c, rid, 405, ERR_BAD_VALUE, NULL, &code,
+		    "method %.32s not allowed, use POST", method);
+	else
+		status = serve_api(c, s, route, rid, &reply, &code);
 out:
 	metrics_end(route ? route->name : "-", code, now_seconds() - start);
 	access_log(ri, rid, status, code, now_seconds() - start, reply.app_code,
 	    reply.operator);
 	json_decref(reply.data);
-	free(body);
 	return status;
 }
 
@@ -386,7 +457,6 @@ http_start(const struct http_config *cfg, struct err *e)
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->request_timeout_ms);
 	memset(&cb, 0, sizeof(cb));
 	cb.init_thread = init_thread;
-	cb.exit_thread = exit_thread;
 	cb.http_error = on_http_error;
 	cb.log_message = on_log_message;
 	mg_init_library(0);
@@ -406,8 +476,13 @@ http_start(const struct http_config *cfg, struct err *e)
 	}
 	/* "/" is a prefix of every path: one handler, one routing table. */
 	mg_set_request_handler(s->mg, "/", handle, s);
-	metrics_set_pool_size(cfg->threads);
 	return s;
+}
+
+size_t
+http_worker_stack(void)
+{
+	return worker_stack;
 }
 
 void

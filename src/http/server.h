@@ -1,8 +1,8 @@
 /*
- * server: the CivetWeb server: start, stop, per-worker service contexts, and
- * the request pipeline of api-contract.md §10 (route -> body size -> the API
- * layer), plus /healthz, /readyz and /metrics. The only module that knows
- * CivetWeb's lifecycle.
+ * server: the CivetWeb server: start, stop, and the request pipeline of
+ * api-contract.md §10 (route -> method -> body size -> the API layer), plus
+ * /healthz, /readyz and /metrics. The only module that knows CivetWeb's
+ * lifecycle. Reaches the layers below only through api/api.h.
  */
 #ifndef PROCSVC_HTTP_SERVER_H
 #define PROCSVC_HTTP_SERVER_H
@@ -14,20 +14,25 @@
 
 struct http_config {
 	const char *listen;        /* "127.0.0.1:8080" */
-	int threads;               /* CivetWeb workers = database connections */
+	int threads;               /* CivetWeb workers = HTTP connections served at once */
 	size_t max_body;           /* bytes; larger bodies get 413 */
 	long request_timeout_ms;
-	const char *conninfo;      /* DATABASE_URL */
-	int64_t schema_version;    /* /readyz wants exactly this */
 };
 
 struct http_server;
 
-/* Starts serving; cfg's strings are borrowed for the server's life. NULL
- * with e set when CivetWeb cannot start: e->msg carries CivetWeb's reason
- * ("cannot bind to 127.0.0.1:8080: 98 (Address already in use)"). The
- * listen address is expected to be well-formed (addr_parse). */
+/*
+ * Starts serving; cfg's strings are borrowed for the server's life. The API
+ * layer must be set up (api_init) first. NULL with e set when CivetWeb
+ * cannot start: e->msg carries CivetWeb's reason ("cannot bind to
+ * 127.0.0.1:8080: 98 (Address already in use)"). The listen address is
+ * expected to be well-formed (addr_parse).
+ */
 struct http_server *http_start(const struct http_config *cfg, struct err *e);
+
+/* The stack size of a CivetWeb worker as observed in one (0 before the
+ * first worker ran): for the start-up log and the metrics. */
+size_t http_worker_stack(void);
 
 /* Stops accepting, finishes requests in flight, closes connections. */
 void http_stop(struct http_server *s);

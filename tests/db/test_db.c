@@ -2,10 +2,11 @@
  * Tests of src/db/ against a real PostgreSQL (TEST_DATABASE_URL): what the
  * connection layer does when the server drops a session, inside and
  * outside a transaction (the paths where a wrong reconnect would report
- * work as committed that is gone), in schema dbtest; and the process-row
- * writes no API reaches yet (db_proc_update), in the migrated schema under
- * a tenant of their own.
- */
+ * work as committed that is gone), and how the connection pool lends,
+ * bounds, cleans and replaces connections, in schema dbtest; and the
+ * process-row writes no API reaches yet (db_proc_update), in the migrated
+ * schema under a tenant of their own. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "db/db.h"
+#include "db/pool.h"
 #include "db/pq.h"
 #include "db/process.h"
 
@@ -50,15 +53,31 @@ rows(void)
 	return n;
 }
 
-/* Ends db's server session the way a restart or an admin would. */
+/* Ends every server session of procsvc's (the application_name conn.c
+ * sets), the way a restart or an admin would. */
+static void
+kill_sessions(void)
+{
+	admin_exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+	    " WHERE application_name = 'procsvc' AND pid <> pg_backend_pid()");
+	usleep(200 * 1000); /* let the FATAL message reach the socket */
+}
+
+/* The one session these tests have open is db's. */
 static void
 kill_session(struct db *db)
 {
-	char q[96];
+	(void)db;
+	kill_sessions();
+}
 
-	snprintf(q, sizeof(q), "SELECT pg_terminate_backend(%d)", PQbackendPID(pq_conn(db)));
-	admin_exec(q);
-	usleep(200 * 1000); /* let the FATAL message reach the socket */
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
 static int
@@ -346,6 +365,151 @@ test_process_rows_round_trip(void **state)
 	pr_cleanup();
 }
 
+/* A pooled handle's first statement borrows; db_release gives back. The
+ * pool never lends more than its size: the next borrower waits wait_ms and
+ * gets 503 / 1199999, and is served once one comes back. */
+static void
+test_pool_is_bounded(void **state)
+{
+	struct db_pool *pool = db_pool_new(url, 2, 300);
+	struct db *a = db_new_pooled(pool), *b = db_new_pooled(pool), *c = db_new_pooled(pool);
+	struct db_pool_stats st;
+	struct err e = { 0 };
+	double t0;
+
+	(void)state;
+	db_pool_stats(pool, &st);
+	assert_int_equal(st.size, 2);
+	assert_int_equal(st.in_use, 0);
+	assert_int_equal(db_ready(a, &e), 0);
+	assert_int_equal(db_ready(b, &e), 0);
+	db_pool_stats(pool, &st);
+	assert_int_equal(st.in_use, 2);
+	assert_int_equal(st.idle, 0);
+	t0 = now_ms();
+	assert_int_equal(db_ready(c, &e), -1);
+	assert_true(now_ms() - t0 >= 290);
+	assert_int_equal(e.code, ERR_SERVER);
+	assert_int_equal(e.http_status, 503);
+	db_pool_stats(pool, &st);
+	assert_int_equal(st.timeouts, 1);
+	db_release(a);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(db_ready(c, &e), 0);
+	db_free(a);
+	db_free(b);
+	db_free(c);
+	db_pool_stats(pool, &st);
+	assert_int_equal(st.in_use, 0);
+	assert_int_equal(st.open, 2);
+	db_pool_free(pool);
+}
+
+/* A connection given back inside a transaction is rolled back before the
+ * next borrower sees it (the kore habit): nothing of it is committed. */
+static void
+test_pool_cleans_returned_connection(void **state)
+{
+	struct db_pool *pool = db_pool_new(url, 1, 1000);
+	struct db *a = db_new_pooled(pool);
+	struct err e = { 0 };
+	PGresult *r;
+
+	(void)state;
+	assert_int_equal(db_begin(a, &e), 0);
+	r = pq_exec(a, &insert_stmt, 0, NULL, &e);
+	assert_non_null(r);
+	PQclear(r);
+	db_release(a);  /* no COMMIT: abandoned */
+	assert_int_equal(rows(), 0);
+	r = pq_exec(a, &count_stmt, 0, NULL, &e);  /* borrows again: idle, clean */
+	assert_non_null(r);
+	assert_string_equal(PQgetvalue(r, 0, 0), "0");
+	PQclear(r);
+	assert_int_equal(db_begin(a, &e), 0);  /* no "already in a transaction" */
+	assert_int_equal(db_commit(a, &e), 0);
+	db_free(a);
+	db_pool_free(pool);
+}
+
+/* A pooled connection the server killed while it sat in the pool is
+ * replaced by the next borrower's first statement. */
+static void
+test_pool_replaces_killed_connection(void **state)
+{
+	struct db_pool *pool = db_pool_new(url, 1, 1000);
+	struct db *a = db_new_pooled(pool);
+	struct err e = { 0 };
+	PGresult *r;
+
+	(void)state;
+	assert_int_equal(db_ready(a, &e), 0);
+	db_release(a);
+	kill_sessions();
+	r = pq_exec(a, &insert_stmt, 0, NULL, &e);
+	assert_non_null(r);
+	PQclear(r);
+	assert_int_equal(rows(), 1);
+	db_free(a);
+	db_pool_free(pool);
+}
+
+#define RACERS 8
+#define ROUNDS 25
+
+struct racer {
+	struct db_pool *pool;
+	int failures;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		struct db *db = db_new_pooled(r->pool);
+		struct err e = { 0 };
+		PGresult *res = NULL;
+		if (db == NULL || db_begin(db, &e) != 0 ||
+		    (res = pq_exec(db, &insert_stmt, 0, NULL, &e)) == NULL ||
+		    db_commit(db, &e) != 0)
+			r->failures++;
+		PQclear(res);
+		db_free(db);
+	}
+	return NULL;
+}
+
+/* Eight threads through a pool of three: every transaction commits, none
+ * waits out the deadline, and the pool ends with everything back. */
+static void
+test_pool_under_contention(void **state)
+{
+	struct racer r[RACERS];
+	pthread_t t[RACERS];
+	struct db_pool *pool = db_pool_new(url, 3, 10000);
+	struct db_pool_stats st;
+
+	(void)state;
+	for (int i = 0; i < RACERS; i++) {
+		r[i].pool = pool;
+		r[i].failures = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(r[i].failures, 0);
+	}
+	assert_int_equal(rows(), RACERS * ROUNDS);
+	db_pool_stats(pool, &st);
+	assert_int_equal(st.in_use, 0);
+	assert_int_equal(st.waiting, 0);
+	assert_int_equal(st.timeouts, 0);
+	assert_true(st.open <= 3);
+	db_pool_free(pool);
+}
+
 int
 main(void)
 {
@@ -354,6 +518,10 @@ main(void)
 		cmocka_unit_test_setup(test_statement_in_lost_transaction_fails, setup),
 		cmocka_unit_test_setup(test_idle_lost_session_is_replaced, setup),
 		cmocka_unit_test_setup(test_pinned_connection_is_not_replaced, setup),
+		cmocka_unit_test_setup(test_pool_is_bounded, setup),
+		cmocka_unit_test_setup(test_pool_cleans_returned_connection, setup),
+		cmocka_unit_test_setup(test_pool_replaces_killed_connection, setup),
+		cmocka_unit_test_setup(test_pool_under_contention, setup),
 		cmocka_unit_test(test_process_rows_round_trip),
 	};
 	int failed;

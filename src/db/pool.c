@@ -1,0 +1,141 @@
+#include "db/pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+struct db_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;      /* signalled by db_pool_put */
+	char *conninfo;
+	long wait_ms;
+	struct db_conn *conns;     /* size of them */
+	struct db_conn **free;     /* a stack of idle ones: the warmest on top */
+	size_t size, nfree, waiting;
+	unsigned long long timeouts;
+};
+
+struct db_pool *
+db_pool_new(const char *conninfo, size_t size, long wait_ms)
+{
+	struct db_pool *p = calloc(1, sizeof(*p));
+	pthread_condattr_t attr;
+
+	if (p == NULL)
+		return NULL;
+	p->conninfo = strdup(conninfo);
+	p->conns = calloc(size, sizeof(*p->conns));
+	p->free = calloc(size, sizeof(*p->free));
+	if (p->conninfo == NULL || p->conns == NULL || p->free == NULL) {
+		free(p->conninfo);
+		free(p->conns);
+		free(p->free);
+		free(p);
+		return NULL;
+	}
+	p->size = size;
+	p->wait_ms = wait_ms;
+	/* Pushed in reverse, so the first connection is handed out first and
+	 * a quiet server keeps using the same few. */
+	for (size_t i = 0; i < size; i++)
+		p->free[p->nfree++] = &p->conns[size - 1 - i];
+	pthread_mutex_init(&p->lock, NULL);
+	/* Deadlines on the monotonic clock: a wall-clock jump must not turn a
+	 * 2 s wait into an hour or into nothing. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->freed, &attr);
+	pthread_condattr_destroy(&attr);
+	return p;
+}
+
+void
+db_pool_free(struct db_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->size; i++)
+		conn_close(&p->conns[i]);
+	pthread_cond_destroy(&p->freed);
+	pthread_mutex_destroy(&p->lock);
+	free(p->conns);
+	free(p->free);
+	free(p->conninfo);
+	free(p);
+}
+
+static void
+deadline_after(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+struct db_conn *
+db_pool_get(struct db_pool *p, struct err *e)
+{
+	struct db_conn *c = NULL;
+	struct timespec deadline;
+	int rc = 0;
+
+	deadline_after(&deadline, p->wait_ms);
+	pthread_mutex_lock(&p->lock);
+	p->waiting++;
+	while (p->nfree == 0 && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&p->freed, &p->lock, &deadline);
+	p->waiting--;
+	if (p->nfree > 0)
+		c = p->free[--p->nfree];
+	else
+		p->timeouts++;
+	pthread_mutex_unlock(&p->lock);
+	if (c == NULL) {
+		log_warn("no database connection free within %ld ms (PROCSVC_DB_POOL=%zu)",
+		    p->wait_ms, p->size);
+		err_server(e, "database busy, retry later");
+	}
+	return c;
+}
+
+void
+db_pool_put(struct db_pool *p, struct db_conn *c)
+{
+	/* Outside the lock: a ROLLBACK is a round trip. */
+	conn_clean(c);
+	pthread_mutex_lock(&p->lock);
+	p->free[p->nfree++] = c;
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+const char *
+db_pool_conninfo(const struct db_pool *p)
+{
+	return p->conninfo;
+}
+
+void
+db_pool_stats(struct db_pool *p, struct db_pool_stats *out)
+{
+	pthread_mutex_lock(&p->lock);
+	out->size = p->size;
+	out->idle = p->nfree;
+	out->in_use = p->size - p->nfree;
+	out->waiting = p->waiting;
+	out->timeouts = p->timeouts;
+	out->open = 0;
+	/* Idle connections are not touched by anyone else while we hold the
+	 * lock; lent ones are, so they are not looked at. */
+	for (size_t i = 0; i < p->nfree; i++)
+		out->open += p->free[i]->pg != NULL;
+	pthread_mutex_unlock(&p->lock);
+}
