@@ -1,5 +1,6 @@
 #include "http/router.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "api/instance.h"
@@ -7,17 +8,21 @@
 #include "api/template.h"
 #include "api/topology.h"
 
+#define POST_ONLY { "POST", NULL }
+
 static const struct route routes[] = {
-	{ "create_service_instance", "/api/v3/create/proc/service_instance", api_create_service_instance },
-	{ "create_process_instance", "/api/v3/create/proc/process_instance", api_create_process_instance },
-	{ "list_process_instance", "/api/v3/findmany/proc/process_instance", api_list_process_instance },
-	{ "create_service_template", "/api/v3/create/proc/service_template", api_create_service_template },
-	{ "batch_create_proc_template", "/api/v3/createmany/proc/proc_template", api_batch_create_proc_template },
-	{ "list_proc_template", "/api/v3/findmany/proc/proc_template", api_list_proc_template },
-	{ "upsert_hosts", "/api/v3/procsvc/upsert_hosts", api_upsert_hosts },
-	{ "upsert_modules", "/api/v3/procsvc/upsert_modules", api_upsert_modules },
-	{ "set_module_hosts", "/api/v3/procsvc/set_module_hosts", api_set_module_hosts },
+	{ "create_service_instance", "/api/v3/create/proc/service_instance", api_create_service_instance, POST_ONLY },
+	{ "create_process_instance", "/api/v3/create/proc/process_instance", api_create_process_instance, POST_ONLY },
+	{ "list_process_instance", "/api/v3/findmany/proc/process_instance", api_list_process_instance, POST_ONLY },
+	{ "create_service_template", "/api/v3/create/proc/service_template", api_create_service_template, POST_ONLY },
+	{ "batch_create_proc_template", "/api/v3/createmany/proc/proc_template", api_batch_create_proc_template, POST_ONLY },
+	{ "list_proc_template", "/api/v3/findmany/proc/proc_template", api_list_proc_template, POST_ONLY },
+	{ "upsert_hosts", "/api/v3/procsvc/upsert_hosts", api_upsert_hosts, POST_ONLY },
+	{ "upsert_modules", "/api/v3/procsvc/upsert_modules", api_upsert_modules, POST_ONLY },
+	{ "set_module_hosts", "/api/v3/procsvc/set_module_hosts", api_set_module_hosts, POST_ONLY },
 };
+
+static const char *const esb_methods[] = POST_ONLY;
 
 #define ESB_PREFIX "/api/c/compapi/v2/cc/"
 
@@ -32,17 +37,49 @@ same_path(const char *path, size_t len, const char *want)
 }
 
 const struct route *
-router_find(const char *path)
+router_find(const char *path, bool *esb)
 {
 	size_t len = strlen(path);
-	bool esb = strncmp(path, ESB_PREFIX, sizeof(ESB_PREFIX) - 1) == 0;
 	const char *name = path + sizeof(ESB_PREFIX) - 1;
 
+	*esb = strncmp(path, ESB_PREFIX, sizeof(ESB_PREFIX) - 1) == 0;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (esb && same_path(name, len - (size_t)(name - path), routes[i].name))
+		if (*esb && same_path(name, len - (size_t)(name - path), routes[i].name))
 			return &routes[i];
-		if (!esb && same_path(path, len, routes[i].native))
+		if (!*esb && same_path(path, len, routes[i].native))
 			return &routes[i];
 	}
 	return NULL;
+}
+
+const char *const *
+router_methods(const struct route *r, bool esb)
+{
+	return esb ? esb_methods : r->native_methods;
+}
+
+bool
+router_allows(const char *const *methods, const char *method)
+{
+	for (size_t i = 0; methods[i] != NULL; i++)
+		if (strcmp(methods[i], method) == 0)
+			return true;
+	return false;
+}
+
+const char *
+router_join(const char *const *methods, const char *sep, const char *last_sep,
+    char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; methods[i] != NULL && len < n; i++) {
+		const char *s = i == 0 ? "" : methods[i + 1] == NULL ? last_sep : sep;
+		int w = snprintf(buf + len, n - len, "%s%s", s, methods[i]);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	return buf;
 }

@@ -185,6 +185,20 @@ send_error(struct mg_connection *c, const char *rid, int status, int code,
 	return http_send_envelope_allow(c, rid, &e, NULL, allow);
 }
 
+/* 405 for a method methods does not hold: message and Allow header both
+ * from the list (api-contract.md §11.1). */
+static int
+send_405(struct mg_connection *c, const char *rid, const char *method,
+    const char *const *methods, int *code_out)
+{
+	char allow[64], use[64];
+
+	router_join(methods, ", ", ", ", allow, sizeof(allow));
+	router_join(methods, ", ", " or ", use, sizeof(use));
+	return send_error(c, rid, 405, ERR_BAD_VALUE, allow, code_out,
+	    "method %.32s not allowed, use %s", method, use);
+}
+
 /* A header value is 1*DIGIT around optional blanks (RFC 9110 §8.6). */
 static bool
 digits_only(const char *v)
@@ -264,6 +278,8 @@ serve_ops(struct mg_connection *c, const struct http_server *s,
 	return status;
 }
 
+static const char *const ops_methods[] = { "GET", "HEAD", NULL };
+
 static bool
 is_ops_path(const char *path)
 {
@@ -325,6 +341,7 @@ handle(struct mg_connection *c, void *cbdata)
 	struct api_reply reply;
 	char rid[REQUEST_ID_MAX + 1];
 	double start = now_seconds();
+	bool esb = false;
 	int status, code = 0;
 
 	memset(&reply, 0, sizeof(reply));
@@ -335,17 +352,15 @@ handle(struct mg_connection *c, void *cbdata)
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
 			status = serve_ops(c, s, path, rid);
 		else
-			status = send_error(c, rid, 405, ERR_BAD_VALUE, NULL, &code,
-			    "method %.32s not allowed, use GET", method);
+			status = send_405(c, rid, method, ops_methods, &code);
 		goto out;
 	}
-	route = router_find(path);
+	route = router_find(path, &esb);
 	if (route == NULL)
 		status = send_error(c, rid, 404, ERR_NOT_FOUND, NULL, &code,
 		    "no such API: %.200s", path);
-	else if (strcmp(method, "POST") != 0)
-		status = send_error(c, rid, 405, ERR_BAD_VALUE, NULL, &code,
-		    "method %.32s not allowed, use POST", method);
+	else if (!router_allows(router_methods(route, esb), method))
+		status = send_405(c, rid, method, router_methods(route, esb), &code);
 	else
 		status = serve_api(c, s, route, rid, &reply, &code);
 out:
