@@ -87,6 +87,14 @@ build/test_unit: $(UNIT_SRC) $(COMMON_SRC) $(wildcard tests/unit/*.h src/common/
 	    $(shell pkg-config --cflags --libs cmocka jansson) \
 	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 
+# Raw-socket attacks on a running server (scripts/hostile.sh runs it in
+# make test); built with the warnings of src/.
+HOSTILE_SRC := tests/hostile/hostile.c tests/hostile/net.c
+build/test_hostile: $(HOSTILE_SRC) tests/hostile/net.h
+	@mkdir -p build
+	$(CC) $(CFLAGS_BASE) -O1 $(PKG_CFLAGS) -o $@ $(HOSTILE_SRC) \
+	    $(shell pkg-config --libs jansson libpq) -lpthread
+
 # The connection layer against a real PostgreSQL (scripts/test.sh runs it).
 DB_SRC := $(wildcard src/db/*.c) $(COMMON_SRC)
 build/test_db: tests/db/test_db.c $(DB_SRC) $(wildcard src/db/*.h src/common/*.h)
@@ -120,7 +128,7 @@ stop-db:
 	@bash -c '. scripts/pg.sh && pg_local_stop "$(CURDIR)"'
 
 test: deps
-	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_ops
+	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_ops build/test_hostile
 	@bash scripts/test.sh
 
 # Coverage-guided fuzzing of the body decoder and process codec (clang's

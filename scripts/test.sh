@@ -11,6 +11,7 @@
 #    (only files whose path contains FILTER / $TEST_FILTER) and the
 #    runner's self-test (tests/runner/selftest.json)
 # 5. a clean SIGTERM shutdown, and no sanitizer report in any log
+# 6. the hostile group (scripts/hostile.sh; TEST_NO_HOSTILE=1 skips it)
 #
 # The last line is "N passed, N failed"; the exit status is 1 when anything
 # failed or could not run. Everything started here is torn down on exit.
@@ -24,6 +25,8 @@ cd "$ROOT" || exit 1
 # pg.sh is checked on its own; `shellcheck -x` follows it from here.
 # shellcheck source-path=SCRIPTDIR source=pg.sh disable=SC1091
 . "$ROOT/scripts/pg.sh"
+# shellcheck source-path=SCRIPTDIR source=hostile.sh disable=SC1091
+. "$ROOT/scripts/hostile.sh"
 
 # shellcheck source-path=SCRIPTDIR source=test_ops.sh disable=SC1091
 . "$ROOT/scripts/test_ops.sh"
@@ -574,6 +577,7 @@ main() {
 		ops_run_dir
 		ops_docs
 		run_server_suite
+		[ -n "${TEST_NO_HOSTILE:-}" ] || run_hostile
 		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite
 	else
 		say "database: could not start PostgreSQL"
