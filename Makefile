@@ -44,7 +44,7 @@ MANDIR  := $(PREFIX)/share/man/man1
 DOCDIR  := $(PREFIX)/share/doc/procsvc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all asan deps run test lint clean stop-db bench fuzz install uninstall openapi-check
+.PHONY: all asan deps run test lint clean stop-db bench fuzz soak install uninstall openapi-check
 
 all: build/procsvc
 
@@ -89,10 +89,17 @@ build/test_unit: $(UNIT_SRC) $(COMMON_SRC) $(wildcard tests/unit/*.h src/common/
 
 # Raw-socket attacks on a running server (scripts/hostile.sh runs it in
 # make test); built with the warnings of src/.
-HOSTILE_SRC := tests/hostile/hostile.c tests/hostile/net.c
-build/test_hostile: $(HOSTILE_SRC) tests/hostile/net.h
+HOSTILE_SRC := tests/hostile/hostile.c tests/hostile/net.c tests/hostile/samples.c
+build/test_hostile: $(HOSTILE_SRC) tests/hostile/net.h tests/hostile/samples.h
 	@mkdir -p build
 	$(CC) $(CFLAGS_BASE) -O1 $(PKG_CFLAGS) -o $@ $(HOSTILE_SRC) \
+	    $(shell pkg-config --libs jansson libpq) -lpthread
+
+# The seeded random-request soak (make soak).
+SOAK_SRC := tests/hostile/soak.c tests/hostile/net.c tests/hostile/samples.c
+build/test_soak: $(SOAK_SRC) tests/hostile/net.h tests/hostile/samples.h
+	@mkdir -p build
+	$(CC) $(CFLAGS_BASE) -O1 $(PKG_CFLAGS) -o $@ $(SOAK_SRC) \
 	    $(shell pkg-config --libs jansson libpq) -lpthread
 
 # The connection layer against a real PostgreSQL (scripts/test.sh runs it).
@@ -131,21 +138,33 @@ test: deps
 	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_ops build/test_hostile
 	@bash scripts/test.sh
 
-# Coverage-guided fuzzing of the body decoder and process codec (clang's
-# libFuzzer); not part of make test, run it after touching src/api/.
+# Coverage-guided fuzzing (clang's libFuzzer), not part of make test:
+# fuzz_body drives the body decoder and process codec, fuzz_pipeline the
+# whole server in-process (CivetWeb callbacks, routing, auth, decode,
+# service, a throwaway PostgreSQL). FUZZ_SECONDS each; run after touching
+# src/http or src/api.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC := tests/fuzz/fuzz_body.c src/api/api.c src/api/procjson.c $(COMMON_SRC)
-build/fuzz_body: $(FUZZ_SRC) $(wildcard src/*/*.h)
+FUZZ_LIB_SRC := $(filter-out src/main.c,$(SRC))
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+build/fuzz_body: tests/fuzz/fuzz_body.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h)
 	@mkdir -p build
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) \
-	    -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRC) $(shell pkg-config --libs jansson)
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_body.c $(FUZZ_LIB_SRC) $(PKG_LIBS)
+
+build/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c tests/hostile/net.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h)
+	@mkdir -p build
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_pipeline.c tests/hostile/net.c $(FUZZ_LIB_SRC) $(PKG_LIBS)
 
 fuzz:
-	@$(MAKE) --no-print-directory deps DEPS_APT="clang libclang-rt-14-dev libjansson-dev libpq-dev"
-	@$(MAKE) --no-print-directory build/fuzz_body
-	@mkdir -p build/fuzz-corpus
-	build/fuzz_body -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=5 \
-	    build/fuzz-corpus tests/fuzz/corpus
+	@$(MAKE) --no-print-directory deps DEPS_APT="clang libclang-rt-14-dev libjansson-dev libpq-dev libcivetweb-dev postgresql-15"
+	@$(MAKE) --no-print-directory build/procsvc build/fuzz_body build/fuzz_pipeline
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
+# Seeded random requests against the sanitizer build and a throwaway
+# PostgreSQL: SOAK_SECONDS (60), SOAK_SEED (random; printed), SOAK_THREADS.
+SOAK_SECONDS ?= 60
+soak: deps
+	@$(MAKE) --no-print-directory build/procsvc-asan build/test_soak
+	@SOAK_SECONDS=$(SOAK_SECONDS) bash scripts/soak.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory build/procsvc

@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "samples.h"
 
-#define AUTH "\"bk_app_code\":\"esb_test\",\"bk_app_secret\":\"xxx\",\"bk_username\":\"admin\""
 #define MAX_RESP 64
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -166,17 +166,6 @@ raw(const void *req, size_t n, int want, int idle_ms, struct resp *r, const char
 	return got;
 }
 
-/* A complete POST of body to path (Connection: close, extra headers, each
- * ending in \r\n, may be NULL) into b. */
-static void
-post(struct buf *b, const char *path, const char *body, size_t len, const char *extra)
-{
-	b->len = 0;
-	buf_fmt(b, "POST %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n",
-	    path, len, extra ? extra : "");
-	buf_add(b, body, len);
-}
-
 /* POSTs body; *code gets the envelope code (-1 none). Returns the status
  * (0 when nothing came back). */
 static int
@@ -186,7 +175,7 @@ call(const char *path, const char *body, size_t len, long *code, const char *lab
 	struct resp r[MAX_RESP];
 	int n;
 
-	post(&b, path, body, len, NULL);
+	http_post(&b, path, body, len, NULL);
 	n = raw(b.p, b.len, 1, 15000, r, label);
 	buf_free(&b);
 	if (code)
@@ -202,226 +191,6 @@ expect(const char *path, const char *body, int status, long code, const char *la
 
 	if (got != status || (code >= 0 && got_code != code))
 		fail("%s: want %d/%ld, got %d/%ld", label, status, code, got, got_code);
-}
-
-/* ---- the APIs, each with a valid sample body ------------------------- */
-
-struct api {
-	const char *name;
-	const char *path;
-	char sample[1024];   /* filled in by fixture() */
-};
-
-static struct api apis[] = {
-	{ "create_service_instance", "/api/v3/create/proc/service_instance", "" },
-	{ "create_process_instance", "/api/v3/create/proc/process_instance", "" },
-	{ "list_process_instance", "/api/v3/findmany/proc/process_instance", "" },
-	{ "create_service_template", "/api/v3/create/proc/service_template", "" },
-	{ "batch_create_proc_template", "/api/v3/createmany/proc/proc_template", "" },
-	{ "list_proc_template", "/api/v3/findmany/proc/proc_template", "" },
-	{ "upsert_hosts", "/api/v3/procsvc/upsert_hosts", "" },
-	{ "upsert_modules", "/api/v3/procsvc/upsert_modules", "" },
-	{ "set_module_hosts", "/api/v3/procsvc/set_module_hosts", "" },
-};
-
-/* The data of a successful answer as an integer: the first id. */
-static long
-create_id(const char *path, const char *body, const char *key)
-{
-	struct buf b = { 0 }, rawb = { 0 };
-	struct resp r[2];
-	long id = 0;
-	json_t *j, *d;
-	int n;
-
-	post(&b, path, body, strlen(body), NULL);
-	n = net_exchange(port, b.p, b.len, 1, 15000, r, 2, &rawb);
-	if (n == 1 && r[0].code == 0) {
-		j = json_loadb(rawb.p + r[0].body_off, r[0].body_len, 0, NULL);
-		d = json_object_get(j, "data");
-		id = (long)json_integer_value(key ? json_object_get(d, key) : json_array_get(d, 0));
-		json_decref(j);
-	}
-	buf_free(&b);
-	buf_free(&rawb);
-	return id;
-}
-
-/* A topology of its own (business 9) and one of everything, so that every
- * sample is a request the server accepts. */
-static bool
-fixture(void)
-{
-	long st, si;
-	char body[256];
-	int run = (int)getpid(); /* names unique per run: the database may be reused */
-
-	expect(apis[6].path, "{" AUTH ",\"hosts\":[{\"bk_host_id\":901,\"bk_host_innerip\":\"10.9.0.1\"},{\"bk_host_id\":902,\"bk_host_innerip\":\"10.9.0.2\"}]}", 200, 0, "fixture hosts");
-	expect(apis[7].path, "{" AUTH ",\"modules\":[{\"bk_module_id\":9060,\"bk_biz_id\":9,\"service_template_id\":0,\"default\":0,\"bk_module_name\":\"h\"}]}", 200, 0, "fixture module");
-	expect(apis[8].path, "{" AUTH ",\"bk_module_id\":9060,\"bk_host_ids\":[901,902]}", 200, 0, "fixture module hosts");
-	snprintf(body, sizeof(body), "{" AUTH ",\"bk_biz_id\":9,\"name\":\"hostile-%d\",\"service_category_id\":1}", run);
-	st = create_id(apis[3].path, body, "id");
-	snprintf(apis[0].sample, sizeof(apis[0].sample), "{" AUTH ",\"bk_biz_id\":9,\"bk_module_id\":9060,\"instances\":[{\"bk_host_id\":901,\"service_instance_name\":\"h1\",\"processes\":[{\"process_template_id\":0,\"process_info\":{\"bk_process_name\":\"p\",\"bk_func_name\":\"f\",\"bk_start_param_regex\":\"r\",\"proc_num\":1,\"priority\":2,\"auto_start\":false,\"description\":\"d\",\"bind_info\":[{\"ip\":\"127.0.0.1\",\"port\":\"80\",\"protocol\":\"1\",\"enable\":true,\"template_row_id\":1}]}}]}]}");
-	si = create_id(apis[0].path, apis[0].sample, NULL);
-	snprintf(apis[1].sample, sizeof(apis[1].sample), "{" AUTH ",\"bk_biz_id\":9,\"service_instance_id\":%ld,\"processes\":[{\"process_info\":{\"bk_process_name\":\"q\",\"bk_func_name\":\"g\",\"bind_info\":[{\"port\":\"81\"}]}}]}", si);
-	snprintf(apis[2].sample, sizeof(apis[2].sample), "{" AUTH ",\"bk_biz_id\":9,\"service_instance_id\":%ld}", si);
-	snprintf(apis[3].sample, sizeof(apis[3].sample), "{" AUTH ",\"bk_biz_id\":9,\"name\":\"hostile-%d-2\",\"service_category_id\":1}", run);
-	snprintf(apis[4].sample, sizeof(apis[4].sample), "{" AUTH ",\"bk_biz_id\":9,\"service_template_id\":%ld,\"processes\":[{\"spec\":{\"bk_process_name\":{\"value\":\"t\",\"as_default_value\":true},\"bk_func_name\":{\"value\":\"t\",\"as_default_value\":true},\"proc_num\":{\"value\":2,\"as_default_value\":false},\"bind_info\":{\"value\":[{\"row_id\":1,\"ip\":{\"value\":\"1\",\"as_default_value\":true},\"port\":{\"value\":\"80\",\"as_default_value\":false},\"protocol\":{\"value\":\"1\",\"as_default_value\":false},\"enable\":{\"value\":true,\"as_default_value\":false}}]}}}]}", st);
-	snprintf(apis[5].sample, sizeof(apis[5].sample), "{" AUTH ",\"bk_biz_id\":9,\"service_template_id\":%ld,\"process_template_ids\":[1,2]}", st);
-	snprintf(apis[6].sample, sizeof(apis[6].sample), "{" AUTH ",\"hosts\":[{\"bk_host_id\":903,\"bk_host_innerip\":\"10.9.0.3\",\"bk_host_outerip\":\"\",\"bk_host_innerip_v6\":\"::1\",\"bk_host_outerip_v6\":\"\"}]}");
-	snprintf(apis[7].sample, sizeof(apis[7].sample), "{" AUTH ",\"modules\":[{\"bk_module_id\":9061,\"bk_biz_id\":9,\"service_template_id\":0,\"default\":0,\"bk_module_name\":\"m\"}]}");
-	snprintf(apis[8].sample, sizeof(apis[8].sample), "{" AUTH ",\"bk_module_id\":9061,\"bk_host_ids\":[903]}");
-	if (st <= 0 || si <= 0)
-		fail("fixture: service template %ld, service instance %ld", st, si);
-	/* Every sample must be a request the server accepts: otherwise the
-	 * positions below would test an early rejection, not the decoders. */
-	for (size_t i = 0; i < N(apis); i++)
-		if (i != 0 && i != 1 && i != 3)  /* creates: run once above or below */
-			expect(apis[i].path, apis[i].sample, 200, 0, apis[i].name);
-	expect(apis[1].path, apis[1].sample, 200, 0, apis[1].name);
-	expect(apis[3].path, apis[3].sample, 200, 0, apis[3].name);
-	return why[0] == '\0';
-}
-
-/* ---- positions: every value of a sample, generated --------------------- */
-
-#define MAX_POS 64
-
-/* A position: the JSON pointer-like steps from the root to a value. */
-struct pos {
-	char path[256];      /* for messages: instances[0].processes */
-	bool array;          /* the sample holds an array there */
-};
-
-static void
-walk(json_t *v, char *path, size_t len, struct pos *out, int *n)
-{
-	const char *k;
-	json_t *c;
-	size_t i;
-
-	if (*n < MAX_POS) {
-		snprintf(out[*n].path, sizeof(out[*n].path), "%s", path);
-		out[*n].array = json_is_array(v);
-		(*n)++;
-	}
-	if (json_is_object(v)) {
-		json_object_foreach(v, k, c) {
-			snprintf(path + len, 256 - len, "%s%s", len ? "." : "", k);
-			walk(c, path, strlen(path), out, n);
-			path[len] = '\0';
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, c) {
-			snprintf(path + len, 256 - len, "[%zu]", i);
-			walk(c, path, strlen(path), out, n);
-			path[len] = '\0';
-		}
-	}
-}
-
-/* The value at path in root (a borrowed reference), its parent and key. */
-static json_t *
-lookup(json_t *root, const char *path, json_t **parent, char *key, size_t *index)
-{
-	json_t *v = root;
-	const char *p = path;
-
-	*parent = NULL;
-	while (*p) {
-		if (*p == '.')
-			p++;
-		if (*p == '[') {
-			*index = strtoul(p + 1, NULL, 10);
-			*parent = v;
-			key[0] = '\0';
-			v = json_array_get(v, *index);
-			p = strchr(p, ']') + 1;
-		} else {
-			size_t n = strcspn(p, ".[");
-			memcpy(key, p, n);
-			key[n] = '\0';
-			*parent = v;
-			v = json_object_get(v, key);
-			p += n;
-		}
-	}
-	return v;
-}
-
-/* The sample with the value at path replaced by the raw text hostile. */
-static void
-body_with(const char *sample, const char *path, const char *hostile, size_t hlen, struct buf *out)
-{
-	json_t *root = json_loads(sample, 0, NULL), *parent;
-	char key[256];
-	size_t index = 0;
-	char *text, *mark;
-
-	out->len = 0;
-	if (path[0] == '\0') {
-		buf_add(out, hostile, hlen);
-		json_decref(root);
-		return;
-	}
-	lookup(root, path, &parent, key, &index);
-	if (key[0])
-		json_object_set_new(parent, key, json_string("@@HOSTILE@@"));
-	else
-		json_array_set_new(parent, index, json_string("@@HOSTILE@@"));
-	text = json_dumps(root, JSON_COMPACT);
-	mark = strstr(text, "\"@@HOSTILE@@\"");
-	buf_add(out, text, (size_t)(mark - text));
-	buf_add(out, hostile, hlen);
-	buf_str(out, mark + strlen("\"@@HOSTILE@@\""));
-	free(text);
-	json_decref(root);
-}
-
-static int
-positions(const struct api *a, struct pos *out)
-{
-	json_t *root = json_loads(a->sample, 0, NULL);
-	char path[256] = "";
-	int n = 0;
-
-	walk(root, path, 0, out, &n);
-	json_decref(root);
-	return n;
-}
-
-/* ---- hostile values ----------------------------------------------------- */
-
-static void
-deep(struct buf *b, size_t depth, bool objects)
-{
-	b->len = 0;
-	buf_rep(b, objects ? "{\"a\":" : "[", depth);
-	buf_str(b, "1");
-	buf_rep(b, objects ? "}" : "]", depth);
-}
-
-/* An array of n copies of elem. */
-static void
-array_of(struct buf *b, size_t n, const char *elem)
-{
-	b->len = 0;
-	buf_str(b, "[");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_str(b, ",");
-		buf_str(b, elem);
-	}
-	buf_str(b, "]");
-}
-
-static void
-big_string(struct buf *b, size_t n)
-{
-	b->len = 0;
-	buf_str(b, "\"");
-	buf_rep(b, "a", n);
-	buf_str(b, "\"");
 }
 
 /* Sizes cycle over positions, so every size meets many positions. */
@@ -440,7 +209,7 @@ at_position(const struct api *a, const struct pos *p, const struct buf *v,
 	long code;
 	int status;
 
-	body_with(a->sample, p->path, v->p, v->len, &body);
+	samples_body_with(a, p->path, v->p, v->len, &body);
 	snprintf(label, sizeof(label), "%s at %s of %s", what, p->path[0] ? p->path : "the root", a->name);
 	status = call(a->path, body.p, body.len, &code, label);
 	if (status == 0)
@@ -458,17 +227,17 @@ check_depth(const struct api *a)
 	struct pos ps[MAX_POS];
 	struct buf v = { 0 };
 	char name[128];
-	int n = positions(a, ps);
+	int n = samples_positions(a, ps);
 
 	snprintf(name, sizeof(name), "100,000-deep arrays and objects at each of %d positions of %s (and 65..7777 deep)", n, a->name);
 	if (!wanted(name))
 		return;
 	for (int i = 0; i < n; i++) {
-		deep(&v, 100000, false);
+		value_deep(&v, 100000, false);
 		at_position(a, &ps[i], &v, 1199000, "100,000-deep array", 3000);
-		deep(&v, 100000, true);
+		value_deep(&v, 100000, true);
 		at_position(a, &ps[i], &v, 1199000, "100,000-deep object", 3000);
-		deep(&v, depths[i % N(depths)], i % 2 == 0);
+		value_deep(&v, depths[i % N(depths)], i % 2 == 0);
 		at_position(a, &ps[i], &v, 1199000, "deep value", 3000);
 	}
 	buf_free(&v);
@@ -481,7 +250,7 @@ check_arrays(const struct api *a)
 	struct pos ps[MAX_POS];
 	struct buf v = { 0 };
 	char name[160];
-	int n = positions(a, ps), narrays = 0;
+	int n = samples_positions(a, ps), narrays = 0;
 
 	for (int i = 0; i < n; i++)
 		narrays += ps[i].array;
@@ -493,12 +262,12 @@ check_arrays(const struct api *a)
 		/* Elements of the field's own kind: objects or ids. */
 		const char *elem = strstr(ps[i].path, "ids") ? "7" : "{}";
 		if (ps[i].array) {
-			array_of(&v, 1000000, elem);
+			value_array(&v, 1000000, elem);
 			at_position(a, &ps[i], &v, 1199035, "1,000,000-element array", 2000);
-			array_of(&v, arrays[i % N(arrays)], elem);
+			value_array(&v, arrays[i % N(arrays)], elem);
 			at_position(a, &ps[i], &v, 1199035, "long array", 2000);
 		} else {
-			array_of(&v, arrays[i % N(arrays)], i % 2 ? "0" : "{}");
+			value_array(&v, arrays[i % N(arrays)], i % 2 ? "0" : "{}");
 			at_position(a, &ps[i], &v, -1, "long array", 2000);
 		}
 	}
@@ -512,13 +281,13 @@ check_strings(const struct api *a)
 	struct pos ps[MAX_POS];
 	struct buf v = { 0 };
 	char name[128];
-	int n = positions(a, ps);
+	int n = samples_positions(a, ps);
 
 	snprintf(name, sizeof(name), "3 MiB (and 64 KiB..3 MB) strings at each of %d positions of %s", n, a->name);
 	if (!wanted(name))
 		return;
 	for (int i = 0; i < n; i++) {
-		big_string(&v, i % 3 == 0 ? 3u << 20 : strings[i % N(strings)]);
+		value_string(&v, i % 3 == 0 ? 3u << 20 : strings[i % N(strings)]);
 		at_position(a, &ps[i], &v, -1, "long string", 3000);
 	}
 	buf_free(&v);
@@ -535,7 +304,7 @@ check_encoding(const struct api *a)
 	struct pos ps[MAX_POS];
 	struct buf v = { 0 };
 	char name[128];
-	int n = positions(a, ps);
+	int n = samples_positions(a, ps);
 
 	snprintf(name, sizeof(name), "invalid UTF-8, lone surrogates and U+0000 at each of %d positions of %s", n, a->name);
 	if (!wanted(name))
@@ -566,7 +335,7 @@ check_numbers(const struct api *a)
 	struct pos ps[MAX_POS];
 	struct buf v = { 0 };
 	char name[128];
-	int n = positions(a, ps);
+	int n = samples_positions(a, ps);
 
 	snprintf(name, sizeof(name), "extreme numbers and wrong types at each of %d positions of %s", n, a->name);
 	if (!wanted(name))
@@ -1051,7 +820,7 @@ fast_client(void *arg)
 			b.len = 0;
 			buf_str(&b, "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
 		} else {
-			post(&b, "/api/v3/findmany/proc/process_instance", body, strlen(body), NULL);
+			http_post(&b, "/api/v3/findmany/proc/process_instance", body, strlen(body), NULL);
 		}
 		got = raw(b.p, b.len, 1, 15000, r, "concurrent request");
 		if (got >= 1) {
@@ -1296,7 +1065,7 @@ check_memory(void)
 		buf_str(&body, "0]");
 	}
 	buf_str(&body, "],\"bk_biz_id\":1,\"service_instance_id\":1}");
-	post(&req, apis[2].path, body.p, body.len, NULL);
+	http_post(&req, apis[2].path, body.p, body.len, NULL);
 	for (int i = 0; i < clients; i++) {
 		b[i].req = &req;
 		pthread_create(&t[i], NULL, bomb_thread, &b[i]);
@@ -1337,7 +1106,7 @@ main(void)
 	port = atoi(p);
 	server_pid = (pid_t)atoi(pid);
 	signal(SIGPIPE, SIG_IGN);
-	if (!fixture()) {
+	if (!samples_fixture(port, why, sizeof(why))) {
 		printf("FAIL fixture: %s\n0 passed, 1 failed\n", why);
 		return 1;
 	}
@@ -1351,7 +1120,7 @@ main(void)
 	check_chunked();
 	check_pipelining();
 	check_truncated();
-	for (size_t i = 0; i < N(apis); i++) {
+	for (size_t i = 0; i < napis; i++) {
 		check_depth(&apis[i]);
 		check_arrays(&apis[i]);
 		check_strings(&apis[i]);

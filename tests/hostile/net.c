@@ -159,8 +159,9 @@ find(const char *hay, size_t len, const char *needle)
 	return NULL;
 }
 
-int
-net_parse(const char *data, size_t len, struct resp *r, int max)
+/* net_parse; partial: count a last response whose body is cut short. */
+static int
+parse(const char *data, size_t len, struct resp *r, int max, bool partial)
 {
 	size_t at = 0;
 	int count = 0;
@@ -181,8 +182,13 @@ net_parse(const char *data, size_t len, struct resp *r, int max)
 		if (cl != NULL)
 			body = (size_t)strtoul(cl, NULL, 10);
 		x->has_allow = header(start, end, "Allow") != NULL;
-		if (at + head + body > len)
+		if (at + head + body > len) {
+			/* Cut short (or a HEAD answer): its status still counts. */
+			x->body_off = at + head;
+			x->body_len = len - (at + head);
+			count += partial;
 			break;
+		}
 		x->body_off = at + head;
 		x->body_len = body;
 		code = find(data + x->body_off, body, "\"code\":");
@@ -195,6 +201,12 @@ net_parse(const char *data, size_t len, struct resp *r, int max)
 }
 
 int
+net_parse(const char *data, size_t len, struct resp *r, int max)
+{
+	return parse(data, len, r, max, true);
+}
+
+int
 net_read(int fd, struct buf *out, int want, int idle_ms)
 {
 	char chunk[65536];
@@ -203,7 +215,7 @@ net_read(int fd, struct buf *out, int want, int idle_ms)
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
-		if (want > 0 && net_parse(out->p ? out->p : "", out->len, r, 64) >= want)
+		if (want > 0 && parse(out->p ? out->p : "", out->len, r, 64, false) >= want)
 			break;
 		if (poll(&pfd, 1, idle_ms) <= 0)
 			break;

@@ -47,9 +47,10 @@ struct resp {
 };
 
 /*
- * Splits the stream into complete responses (status line, headers,
- * Content-Length body), at most max of them into r. Returns how many; a
- * trailing incomplete one is not counted.
+ * Splits the stream into responses (status line, headers, Content-Length
+ * body), at most max of them into r. Returns how many. A last one whose
+ * body is cut short (the server closed, or it answers a HEAD) counts with
+ * the bytes there are; one whose headers are incomplete does not.
  */
 int net_parse(const char *data, size_t len, struct resp *r, int max);
 
