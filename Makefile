@@ -116,6 +116,13 @@ build/test_ops: $(OPS_TEST_SRC) src/common/addr.h src/common/err.h src/db/connin
 	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $(OPS_TEST_SRC) \
 	    $(shell pkg-config --cflags --libs cmocka libpq)
 
+# The same tests under ThreadSanitizer: the pool is the one structure that
+# threads share.
+build/test_db_tsan: tests/db/test_db.c $(DB_SRC) $(wildcard src/db/*.h src/common/*.h)
+	@mkdir -p build
+	$(CC) $(CFLAGS_BASE) -O1 -fsanitize=thread $(PKG_CFLAGS) -o $@ tests/db/test_db.c $(DB_SRC) \
+	    $(shell pkg-config --cflags --libs cmocka libpq) -lpthread
+
 # Installs only what is missing, so a second run costs one dpkg query.
 deps:
 	@missing=""; for p in $(DEPS_APT); do \
@@ -135,7 +142,7 @@ stop-db:
 	@bash -c '. scripts/pg.sh && pg_local_stop "$(CURDIR)"'
 
 test: deps
-	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_ops build/test_hostile
+	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_db_tsan build/test_ops build/test_hostile
 	@bash scripts/test.sh
 
 # Coverage-guided fuzzing (clang's libFuzzer), not part of make test:

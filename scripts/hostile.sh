@@ -14,6 +14,9 @@
 
 HOSTILE_BIN=${TEST_HOSTILE:-build/test_hostile}
 
+# tmp and db_url are test.sh's.
+# shellcheck disable=SC2154
+
 run_hostile() {
 	local port pid log=$tmp/hostile-server.log out=$tmp/hostile.out line p f rc status deadline
 	if [ ! -x "$HOSTILE_BIN" ] || [ ! -x "$SERVER_BIN" ]; then

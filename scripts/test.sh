@@ -131,6 +131,9 @@ run_load_tests() {
 # superuser (pg_terminate_backend), which the throwaway cluster has.
 run_db_tests() {
 	run_cmocka db "${TEST_DB:-build/test_db}" TEST_DATABASE_URL="$db_url" "${SANITIZER_ENV[@]}"
+	# The pool under ThreadSanitizer (a data race is a failure).
+	run_cmocka db-tsan "${TEST_DB_TSAN:-build/test_db_tsan}" TEST_DATABASE_URL="$db_url" \
+		TSAN_OPTIONS=halt_on_error=1:exitcode=66
 }
 
 # procsvc CLI with the test database; output goes to the migration log.
