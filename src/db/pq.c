@@ -15,11 +15,10 @@
  * never retried: they may have been applied.
  */
 static PGresult *
-run(struct db *db, const struct pq_stmt *stmt, const char *sql, int n,
-    const char *const *params, struct err *e)
+run(struct db *db, const struct pq_stmt *stmt, const char *sql, bool harmless,
+    int n, const char *const *params, struct err *e)
 {
 	struct err first = { 0 }; /* kept apart: the retry may succeed */
-	bool harmless = stmt ? stmt->read_only : strcmp(sql, "BEGIN") == 0;
 	struct db_conn *c = db_conn_for_statement(db, e);
 	PGresult *r;
 
@@ -39,13 +38,14 @@ PGresult *
 pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e)
 {
-	return run(db, stmt, NULL, n, params, e);
+	return run(db, stmt, NULL, stmt->read_only, n, params, e);
 }
 
 PGresult *
 pq_exec_plain(struct db *db, const char *sql, struct err *e)
 {
-	return run(db, NULL, sql, 0, NULL, e);
+	/* Of the plain statements only BEGIN is known to be harmless. */
+	return run(db, NULL, sql, strcmp(sql, "BEGIN") == 0, 0, NULL, e);
 }
 
 PGconn *
