@@ -16,6 +16,7 @@
 
 #include "common/err.h"
 #include "service/ctx.h"
+#include "service/ids.h"
 
 /* An accepted application (PROCSVC_APPS). */
 struct api_app {

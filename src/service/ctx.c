@@ -99,20 +99,3 @@ svc_pool_stats(struct svc_pool_stats *out)
 	out->waiting = s.waiting;
 	out->timeouts = s.timeouts;
 }
-
-void
-id_list_free(struct id_list *l)
-{
-	free(l->ids);
-	l->ids = NULL;
-	l->n = 0;
-}
-
-int
-svc_require_id(int64_t id, int code, const char *field, struct err *e)
-{
-	if (id > 0)
-		return 0;
-	err_set(e, code, field, "is required (a positive integer)");
-	return -1;
-}

@@ -65,18 +65,4 @@ struct svc_pool_stats {
 };
 void svc_pool_stats(struct svc_pool_stats *out);
 
-/*
- * The request's id field (missing and null decode to 0) must be positive:
- * 0, or -1 with e = code at field ("is required (a positive integer)").
- */
-int svc_require_id(int64_t id, int code, const char *field, struct err *e)
-    MUST_CHECK;
-
-/* A list of ids in input order, as the create APIs return them. */
-struct id_list {
-	int64_t *ids;
-	size_t n;
-};
-void id_list_free(struct id_list *l);
-
 #endif

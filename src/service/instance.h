@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/proc_attr.h"
 #include "service/ctx.h"
+#include "service/ids.h"
 
 /* One processes[] entry. Owns v. */
 struct svc_si_proc {

@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/proc_attr.h"
 #include "service/ctx.h"
+#include "service/ids.h"
 
 /* A decoded create_process_instance request. Owns items. */
 struct svc_proc_batch {

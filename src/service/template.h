@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/proc_attr.h"
 #include "service/ctx.h"
+#include "service/ids.h"
 
 /*
  * The process templates of a service template in this tenant and business,

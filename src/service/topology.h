@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "service/ctx.h"
+#include "service/ids.h"
 
 /* Most items per upsert_hosts / upsert_modules / set_module_hosts call. */
 #define TOPO_BATCH_MAX 1000
