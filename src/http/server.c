@@ -494,12 +494,6 @@ http_start(const struct http_config *cfg, struct err *e)
 	return s;
 }
 
-size_t
-http_worker_stack(void)
-{
-	return worker_stack;
-}
-
 void
 http_stop(struct http_server *s)
 {

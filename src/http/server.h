@@ -30,10 +30,6 @@ struct http_server;
  */
 struct http_server *http_start(const struct http_config *cfg, struct err *e);
 
-/* The stack size of a CivetWeb worker as observed in one (0 before the
- * first worker ran): for the start-up log and the metrics. */
-size_t http_worker_stack(void);
-
 /* Stops accepting, finishes requests in flight, closes connections. */
 void http_stop(struct http_server *s);
 
