@@ -13,6 +13,7 @@
 #
 # The cluster listens on 127.0.0.1:PORT and on a Unix socket in DIR, trusts every
 # local connection (user postgres) and runs with fsync=off: it is for tests only.
+# PG_OPTS adds server options after those (a later -c wins), e.g. for make bench.
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres`
 # system user. Functions return non-zero on failure and never exit the caller.
 
@@ -109,7 +110,7 @@ pg_cluster_start() {
 		_pg_initdb "$dir" || return 1
 	fi
 	if ! _pg_as_owner "$bin/pg_ctl" start -w -t 30 -D "$dir/pgdata" -l "$dir/postgres.log" \
-		-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
+		-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements ${PG_OPTS:-}" \
 		>/dev/null 2>&1; then
 		_pg_log_tail "$dir"
 		return 1

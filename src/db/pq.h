@@ -87,8 +87,12 @@ const char *pq_sql_type(enum pa_kind kind);
  * For building statement text from the constant attribute tables only. */
 void pq_append(char *buf, size_t n, const char *fmt, ...) ERR_PRINTF(3, 4);
 
-/* A timestamptz column as RFC 3339 with milliseconds, in UTC ("...Z"). */
-#define PQ_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+/*
+ * A timestamptz column as RFC 3339 with milliseconds, in UTC ("...Z"). The
+ * colons are quoted literals so that no ":name" appears in the statement
+ * text: pgbench would take it for a variable when make bench replays it.
+ */
+#define PQ_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS.MS\"Z\"')"
 
 /* Decimal text of v into buf (24 bytes are always enough). */
 void pq_fmt_id(char *buf, size_t n, int64_t v);
