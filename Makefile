@@ -173,9 +173,13 @@ soak: deps
 	@$(MAKE) --no-print-directory build/procsvc-asan build/test_soak
 	@SOAK_SECONDS=$(SOAK_SECONDS) bash scripts/soak.sh
 
-bench: deps
+# Throughput next to the database ceiling (scripts/bench.sh); wrk and pgbench
+# come from Debian. SCALE=1 adds the 1,000,000-process run.
+SCALE ?= 0
+bench:
+	@$(MAKE) --no-print-directory deps DEPS_APT="$(DEPS_APT) wrk"
 	@$(MAKE) --no-print-directory build/procsvc
-	@bash scripts/bench.sh
+	@SCALE=$(SCALE) bash scripts/bench.sh
 
 # openapi.yaml: valid OpenAPI 3.1, every schema compiles, and the checker's
 # own selftest (tests/openapi/check.mjs). npm ci runs again only when the
