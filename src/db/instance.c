@@ -1,12 +1,13 @@
 #include "db/instance.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/ids.h"
 #include "db/pq.h"
+#include "db/procrow.h"
 
 static const struct pq_stmt module_get_stmt = {
 	"module_get",
@@ -107,47 +108,89 @@ out:
 	return rc;
 }
 
-static const struct pq_stmt si_insert_stmt = {
-	"si_insert",
-	"INSERT INTO service_instance (bk_supplier_account, creator, modifier, "
-	"    bk_biz_id, bk_module_id, service_template_id, id, bk_host_id, name) "
-	"SELECT $1, $2, $2, $3, $4, $5, u.id, u.host, u.name "
-	"FROM unnest($6::bigint[], $7::bigint[], $8::text[]) AS u(id, host, name)",
-	false,
-};
+/*
+ * The statement of db_si_create. $1 tenant, $2 operator, $3 business,
+ * $4 module, $5 service template, $6-$9 the instances (host, given name,
+ * first process name, its first port), $10 checked, then the processes
+ * (db/procrow). "ok" is the gate; ids come from the sequence in the
+ * statement, ascending in input order (si_o.ord).
+ */
+static char si_create_sql[16384];
+static struct pq_stmt si_create_stmt = { "si_create", si_create_sql, false };
+static pthread_once_t si_create_once = PTHREAD_ONCE_INIT;
+
+static void
+build_si_create(void)
+{
+	struct procrow_cte cte = { 11, "ok", "p",
+		{ NULL, "(SELECT o.id FROM si_o o WHERE o.ord = @)", NULL, NULL } };
+
+	pq_append(si_create_sql, sizeof(si_create_sql),
+	    "WITH ok AS (SELECT 1 WHERE $10::boolean OR EXISTS (SELECT 1 FROM module m "
+	    "WHERE m.bk_supplier_account = $1 AND m.bk_module_id = $4 AND m.bk_biz_id = $3 "
+	    "AND m.service_template_id = 0 AND m.default_kind = 0 "
+	    "AND NOT EXISTS (SELECT 1 FROM unnest($6::bigint[]) AS h(id) WHERE NOT EXISTS "
+	    "(SELECT 1 FROM module_host mh WHERE mh.bk_supplier_account = $1 "
+	    "AND mh.bk_module_id = $4 AND mh.bk_host_id = h.id)))), "
+	    "si_ids AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('service_instance', 'id')) AS id "
+	    "FROM ok, generate_series(1, cardinality($6::bigint[]))), "
+	    "si_o AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) AS ord FROM si_ids), "
+	    "si_r AS (INSERT INTO service_instance (bk_supplier_account, creator, modifier, "
+	    "bk_biz_id, bk_module_id, service_template_id, id, bk_host_id, name) "
+	    "SELECT $1, $2, $2, $3, $4, $5, o.id, u.host, coalesce(u.name, concat_ws('_', "
+	    "nullif(split_part(CASE WHEN h.bk_host_innerip <> '' THEN h.bk_host_innerip "
+	    "ELSE h.bk_host_innerip_v6 END, ',', 1), ''), nullif(u.pname, ''), nullif(u.port, ''))) "
+	    "FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY "
+	    "AS u(host, name, pname, port, ord) JOIN si_o o ON o.ord = u.ord "
+	    "JOIN host h ON h.bk_supplier_account = $1 AND h.bk_host_id = u.host), ");
+	procrow_insert_cte(PROCROW_PROCESS, &cte, si_create_sql, sizeof(si_create_sql));
+	pq_append(si_create_sql, sizeof(si_create_sql), " SELECT id FROM si_o ORDER BY ord");
+}
 
 int
-db_si_insert(struct db *db, const char *tenant, const char *operator,
+db_si_create(struct db *db, const char *tenant, const char *operator,
     int64_t biz_id, int64_t module_id, int64_t service_template_id,
-    const struct db_si_new *rows, size_t n, int64_t *ids_out, struct err *e)
+    bool checked, const struct db_si_new *rows, size_t n,
+    const struct db_proc_new *procs, size_t nprocs, int64_t *ids_out,
+    bool *done, struct err *e)
 {
-	struct pq_arr ids, hosts, names;
+	const char *params[10 + PROCROW_MAX_PARAMS] = { tenant, operator };
 	char biz[24], mod[24], tmpl[24];
-	const char *params[8] = { tenant, operator, biz, mod, tmpl };
+	struct pq_arr cols[4];
+	struct procrow_params p;
+	struct procrow_new *pr;
 	PGresult *r = NULL;
 	int rc = -1;
 
-	pq_arr_init(&ids);
-	pq_arr_init(&hosts);
-	pq_arr_init(&names);
-	if (db_next_ids(db, "service_instance", "id", n, ids_out, e) != 0)
-		goto out;
+	*done = false;
+	pthread_once(&si_create_once, build_si_create);
+	if ((pr = db_proc_rows(procs, nprocs)) == NULL)
+		return err_oom(e);
+	for (size_t k = 0; k < 4; k++)
+		pq_arr_init(&cols[k]);
+	for (size_t i = 0; i < n; i++) {
+		pq_arr_int(&cols[0], rows[i].host_id);
+		pq_arr_str(&cols[1], rows[i].name);
+		pq_arr_str(&cols[2], rows[i].proc_name);
+		pq_arr_str(&cols[3], rows[i].port);
+	}
 	pq_fmt_id(biz, sizeof(biz), biz_id);
 	pq_fmt_id(mod, sizeof(mod), module_id);
 	pq_fmt_id(tmpl, sizeof(tmpl), service_template_id);
-	for (size_t i = 0; i < n; i++) {
-		pq_arr_int(&ids, ids_out[i]);
-		pq_arr_int(&hosts, rows[i].host_id);
-		pq_arr_str(&names, rows[i].name);
-	}
-	params[5] = pq_arr_done(&ids);
-	params[6] = pq_arr_done(&hosts);
-	params[7] = pq_arr_done(&names);
-	if (!params[5] || !params[6] || !params[7]) {
+	params[2] = biz;
+	params[3] = mod;
+	params[4] = tmpl;
+	for (size_t k = 0; k < 4; k++)
+		params[5 + k] = pq_arr_done(&cols[k]);
+	params[9] = checked ? "t" : "f";
+	if (procrow_params_pack(PROCROW_PROCESS, pr, nprocs, &p, e) != 0)
+		goto out;
+	if (!params[5] || !params[6] || !params[7] || !params[8]) {
 		err_oom(e);
 		goto out;
 	}
-	r = pq_exec(db, &si_insert_stmt, 8, params, e);
+	memcpy(params + 10, p.params, p.n * sizeof(*params));
+	r = pq_exec(db, &si_create_stmt, (int)(10 + p.n), params, e);
 	if (r == NULL) {
 		if (strcmp(pq_constraint(e), "service_instance_template_host_key") == 0) {
 			/* Lost a race with a concurrent request for the same host. */
@@ -155,15 +198,29 @@ db_si_insert(struct db *db, const char *tenant, const char *operator,
 			err_set(e, ERR_TEMPLATE_HOST_DUP, "instances",
 			    "a host already has an instance of this service template in module %" PRId64
 			    " (created concurrently)", module_id);
+		} else {
+			db_proc_race(e);
 		}
 		goto out;
 	}
+	if (PQntuples(r) != 0 && (size_t)PQntuples(r) != n) {
+		err_server(e, "database returned %d ids for %zu service instances", PQntuples(r), n);
+		goto out;
+	}
+	*done = PQntuples(r) != 0;
+	if (!*done && checked) {
+		err_server(e, "database wrote no service instance");
+		goto out;
+	}
+	for (size_t i = 0; *done && i < n; i++)
+		ids_out[i] = pq_int(r, (int)i, 0);
 	rc = 0;
 out:
 	PQclear(r);
-	pq_arr_free(&ids);
-	pq_arr_free(&hosts);
-	pq_arr_free(&names);
+	procrow_params_free(&p);
+	for (size_t k = 0; k < 4; k++)
+		pq_arr_free(&cols[k]);
+	free(pr);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "db/db.h"
+#include "db/process.h"
 
 struct db_module {
 	int64_t biz_id;
@@ -44,21 +45,40 @@ int db_module_hosts(struct db *db, const char *tenant, int64_t module_id,
     MUST_CHECK;
 void db_host_list_free(struct db_host_list *l);
 
-/* One service instance to insert. name borrowed. */
+/*
+ * One service instance to insert and its name (api-contract.md §6): name
+ * when the client gave one (else NULL); without it the database builds
+ * <the host's first inner IP>_<proc_name>_<port> from the parts that are
+ * not empty. Strings borrowed.
+ */
 struct db_si_new {
 	int64_t host_id;
 	const char *name;
+	const char *proc_name, *port;
 };
 
 /*
- * Inserts n service instances of one module in two round trips (ids, then
- * one INSERT over arrays); ids_out[i] is rows[i]'s new id. A second
- * instance of one template on one host -> ERR_TEMPLATE_HOST_DUP (1113016).
+ * create_service_instance's writes in one statement, whatever the batch
+ * size: the service instances rows[0..n) of module_id (with
+ * service_template_id) and the processes procs[0..nprocs) with their bind
+ * rows, where procs[k].service_instance_id is the 1-based index in rows of
+ * the process's instance. ids_out[i] is rows[i]'s new id.
+ *
+ * checked: the caller has run the checks of §6 in this transaction.
+ * Otherwise the statement writes only when module_id is a module of biz_id
+ * in tenant without a service template and not an idle/fault/recycle one,
+ * and every host of rows is in it (what rows 4-9 of a module without a
+ * template ask of the database); *done says whether it wrote, and nothing
+ * is written when it did not.
+ *
+ * A second instance of one template on one host -> ERR_TEMPLATE_HOST_DUP
+ * (1113016); a process uniqueness broken -> as db_proc_insert.
  */
-int db_si_insert(struct db *db, const char *tenant, const char *operator,
+int db_si_create(struct db *db, const char *tenant, const char *operator,
     int64_t biz_id, int64_t module_id, int64_t service_template_id,
-    const struct db_si_new *rows, size_t n, int64_t *ids_out, struct err *e)
-    MUST_CHECK;
+    bool checked, const struct db_si_new *rows, size_t n,
+    const struct db_proc_new *procs, size_t nprocs, int64_t *ids_out,
+    bool *done, struct err *e) MUST_CHECK;
 
 struct db_si {
 	int64_t id, biz_id, module_id, host_id, service_template_id;

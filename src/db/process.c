@@ -1,13 +1,13 @@
 #include "db/process.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db/procrow.h"
 
-/* rows as procrow writes them (fixed: bk_biz_id, service_instance_id,
- * process_template_id, bk_host_id). NULL on out of memory; caller frees. */
-static struct procrow_new *
-to_procrow(const struct db_proc_new *rows, size_t n)
+struct procrow_new *
+db_proc_rows(const struct db_proc_new *rows, size_t n)
 {
 	struct procrow_new *pr = calloc(n + 1, sizeof(*pr));
 
@@ -20,10 +20,8 @@ to_procrow(const struct db_proc_new *rows, size_t n)
 	return pr;
 }
 
-/* A unique violation at a write: the caller's pre-check passed, so a
- * concurrent request won the race. */
-static void
-map_race(struct err *e)
+void
+db_proc_race(struct err *e)
 {
 	enum procrow_key key = procrow_key_broken(PROCROW_PROCESS, e);
 
@@ -42,7 +40,7 @@ write_rows(struct db *db, const char *tenant, const char *operator,
     const int64_t *ids, const struct db_proc_new *rows, size_t n,
     int64_t *ids_out, struct err *e)
 {
-	struct procrow_new *pr = to_procrow(rows, n);
+	struct procrow_new *pr = db_proc_rows(rows, n);
 	int rc;
 
 	if (pr == NULL)
@@ -53,7 +51,7 @@ write_rows(struct db *db, const char *tenant, const char *operator,
 		rc = procrow_insert(db, PROCROW_PROCESS, tenant, operator, pr, n, ids_out, e);
 	free(pr);
 	if (rc != 0)
-		map_race(e);
+		db_proc_race(e);
 	return rc;
 }
 
@@ -97,4 +95,104 @@ db_proc_list_ids(struct db *db, const char *tenant, int64_t biz_id,
 	out->items = procrow_list_ids(db, PROCROW_PROCESS, tenant, biz_id, ids, n,
 	    &out->n, e);
 	return out->items != NULL ? 0 : -1;
+}
+
+/*
+ * create_process_instance in one statement: the gate "ok" has a row when
+ * check_request and the stored half of the duplicate check would pass
+ * ($3 instance, $4 business, $5 names, $6 funcs, $7 regexes of the new
+ * processes); the processes are written only then. Two NOT EXISTS, one
+ * per unique index, so each is an index probe.
+ */
+static char create_sql[12288];
+static struct pq_stmt create_stmt = { "process_create_checked", create_sql, false };
+static pthread_once_t create_once = PTHREAD_ONCE_INIT;
+
+static void
+build_create(void)
+{
+	/* A process is on its instance's host (fixed column 3). */
+	struct procrow_cte cte = { 8, "ok", "p", { NULL, NULL, NULL, "(SELECT host FROM ok)" } };
+	const char *name = proc_attrs[PAI_PROCESS_NAME].name;
+	const char *func = proc_attrs[PAI_FUNC_NAME].name;
+	const char *regex = proc_attrs[PAI_START_PARAM_REGEX].name;
+
+	pq_append(create_sql, sizeof(create_sql),
+	    "WITH ok AS (SELECT si.bk_host_id AS host FROM service_instance si "
+	    "WHERE si.bk_supplier_account = $1 AND si.id = $3 AND si.bk_biz_id = $4 "
+	    "AND si.service_template_id = 0 "
+	    "AND NOT EXISTS (SELECT 1 FROM process p WHERE p.service_instance_id = $3 "
+	    "AND p.\"%s\" = ANY ($5::text[])) "
+	    "AND NOT EXISTS (SELECT 1 FROM process p JOIN unnest($6::text[], $7::text[]) AS k(f, r) "
+	    "ON p.\"%s\" = k.f AND p.\"%s\" = k.r WHERE p.service_instance_id = $3)), ",
+	    name, func, regex);
+	procrow_insert_cte(PROCROW_PROCESS, &cte, create_sql, sizeof(create_sql));
+	pq_append(create_sql, sizeof(create_sql), " SELECT id FROM p_o ORDER BY ord");
+}
+
+static const char *
+str_or_empty(const struct pval *p)
+{
+	return p->state == PV_SET && p->s ? p->s : "";
+}
+
+int
+db_proc_create_checked(struct db *db, const char *tenant,
+    const char *operator, int64_t biz_id, const struct db_proc_new *rows,
+    size_t n, int64_t *ids_out, bool *done, struct err *e)
+{
+	const char *params[7 + PROCROW_MAX_PARAMS] = { tenant, operator };
+	struct pq_arr keys[3];
+	struct procrow_params p;
+	struct procrow_new *pr;
+	char sid[24], biz[24];
+	PGresult *r = NULL;
+	int rc = -1;
+
+	*done = false;
+	if (n == 0)
+		return 0;
+	pthread_once(&create_once, build_create);
+	if ((pr = db_proc_rows(rows, n)) == NULL)
+		return err_oom(e);
+	for (size_t k = 0; k < 3; k++)
+		pq_arr_init(&keys[k]);
+	for (size_t i = 0; i < n; i++) {
+		pq_arr_str(&keys[0], str_or_empty(&rows[i].v->attr[PAI_PROCESS_NAME]));
+		pq_arr_str(&keys[1], str_or_empty(&rows[i].v->attr[PAI_FUNC_NAME]));
+		pq_arr_str(&keys[2], str_or_empty(&rows[i].v->attr[PAI_START_PARAM_REGEX]));
+	}
+	pq_fmt_id(sid, sizeof(sid), rows[0].service_instance_id);
+	pq_fmt_id(biz, sizeof(biz), biz_id);
+	params[2] = sid;
+	params[3] = biz;
+	for (size_t k = 0; k < 3; k++)
+		params[4 + k] = pq_arr_done(&keys[k]);
+	if (procrow_params_pack(PROCROW_PROCESS, pr, n, &p, e) != 0)
+		goto out;
+	if (!params[4] || !params[5] || !params[6]) {
+		err_oom(e);
+		goto out;
+	}
+	memcpy(params + 7, p.params, p.n * sizeof(*params));
+	r = pq_exec(db, &create_stmt, (int)(7 + p.n), params, e);
+	if (r == NULL) {
+		db_proc_race(e);
+		goto out;
+	}
+	if (PQntuples(r) != 0 && (size_t)PQntuples(r) != n) {
+		err_server(e, "database returned %d ids for %zu processes", PQntuples(r), n);
+		goto out;
+	}
+	*done = PQntuples(r) != 0;
+	for (size_t i = 0; *done && i < n; i++)
+		ids_out[i] = pq_int(r, (int)i, 0);
+	rc = 0;
+out:
+	PQclear(r);
+	procrow_params_free(&p);
+	for (size_t k = 0; k < 3; k++)
+		pq_arr_free(&keys[k]);
+	free(pr);
+	return rc;
 }

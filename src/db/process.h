@@ -25,8 +25,8 @@ struct db_proc_new {
 };
 
 /*
- * Inserts n processes and all their bind rows with a fixed number of round
- * trips (ids, processes, bind rows), whatever n is. ids_out[i] is rows[i]'s
+ * Inserts n processes and all their bind rows in one statement, whatever
+ * n is. ids_out[i] is rows[i]'s
  * new bk_process_id. A name or func+regex already taken in the service
  * instance (a concurrent request won the race) -> ERR_DUPLICATE.
  */
@@ -45,6 +45,25 @@ int db_proc_insert(struct db *db, const char *tenant, const char *operator,
 int db_proc_update(struct db *db, const char *tenant, const char *operator,
     const int64_t *ids, const struct db_proc_new *rows, size_t n,
     struct err *e) MUST_CHECK;
+
+/*
+ * create_process_instance's write in one statement, for n processes of
+ * service instance rows[*].service_instance_id: written only when that
+ * instance exists in tenant, belongs to business biz_id, comes from no
+ * service template, and holds no process with the name or the func +
+ * regex of one of rows; *done says whether they were (ids_out[i] then is
+ * rows[i]'s id), else nothing was written. Errors as db_proc_insert.
+ */
+int db_proc_create_checked(struct db *db, const char *tenant,
+    const char *operator, int64_t biz_id, const struct db_proc_new *rows,
+    size_t n, int64_t *ids_out, bool *done, struct err *e) MUST_CHECK;
+
+/* For db/instance, which writes processes with service instances: rows as
+ * db/procrow takes them (NULL on out of memory; caller frees), and the
+ * mapping of a broken uniqueness constraint to ERR_DUPLICATE. */
+struct procrow_new;
+struct procrow_new *db_proc_rows(const struct db_proc_new *rows, size_t n);
+void db_proc_race(struct err *e);
 
 /* The keys of every process of a service instance, ascending id. Free
  * with proc_key_list_free. */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/ids.h"
 #include "db/pq.h"
 
 /* ---- the tables ---- */
@@ -127,7 +126,7 @@ _Static_assert(3 + BIND_KEY_COUNT <= PQ_MAX_COLUMNS,
 struct stmt {
 	struct pq_stmt stmt;   /* points at name and sql below */
 	char name[64];
-	char sql[4096];
+	char sql[8192];
 };
 
 /* Where a read found each part of its rows (result column numbers): the
@@ -203,7 +202,10 @@ row_columns(const struct desc *d, bool insert, struct arr_col *out)
 {
 	size_t n = 0;
 
-	out[n++] = (struct arr_col){ AW_ID, 0, d->id, "bigint" };
+	/* An insert's ids are the server's (procrow_insert_cte): the row's
+	 * place in the arrays stands for it. */
+	if (!insert)
+		out[n++] = (struct arr_col){ AW_ID, 0, d->id, "bigint" };
 	for (size_t i = 0; insert && i < d->nfixed; i++)
 		out[n++] = (struct arr_col){ AW_FIXED, i, d->fixed[i], "bigint" };
 	out[n++] = (struct arr_col){ AW_BIND_SET, 0, "bind_info_set", "boolean" };
@@ -274,20 +276,68 @@ stmt_init(struct stmt *s, const char *table, const char *what, bool read_only)
 	s->stmt = (struct pq_stmt){ s->name, s->sql, read_only };
 }
 
+/*
+ * The CTEs of an insert (procrow.h): NAME_ids takes one id per row from
+ * the table's sequence (only when the gate has a row), NAME_o numbers them
+ * in ascending order, so the k-th row of the arrays gets the k-th id;
+ * NAME_r writes the rows and NAME_b their bind rows, whose parent column
+ * carries the ordinal of their row.
+ */
+static size_t
+render_insert_cte(const struct desc *d, const struct procrow_cte *cte,
+    char *sql, size_t size)
+{
+	struct arr_col c[PQ_MAX_COLUMNS], bc[PQ_MAX_COLUMNS];
+	size_t n = row_columns(d, true, c), nb = bind_columns(d, bc);
+	struct write_sql w;
+	const char *nm = cte->name;
+
+	pq_append(sql, size,
+	    "%s_ids AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('%s', '%s')) AS id "
+	    "FROM %s%sgenerate_series(1, cardinality($%d::%s[]))), "
+	    "%s_o AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) AS ord FROM %s_ids), ",
+	    nm, d->table, d->id, cte->gate ? cte->gate : "", cte->gate ? ", " : "",
+	    cte->first, c[0].type, nm, nm);
+	render_write(&w, c, n, cte->first);
+	pq_append(sql, size, "%s_r AS (INSERT INTO %s (bk_supplier_account, creator, modifier, \"%s\", %s) "
+	    "SELECT $1, $2, $2, o.id", nm, d->table, d->id, w.cols);
+	for (size_t i = 0; i < n; i++) {
+		const char *expr = c[i].what == AW_FIXED ? cte->fixed[c[i].index] : NULL;
+		const char *at = expr != NULL ? strchr(expr, '@') : NULL;
+		pq_append(sql, size, ", ");
+		if (expr == NULL)
+			append_value(sql, size, c, i);
+		else if (at == NULL)
+			pq_append(sql, size, "%s", expr);
+		else
+			pq_append(sql, size, "%.*su.c%zu%s", (int)(at - expr), expr, i, at + 1);
+	}
+	pq_append(sql, size, " FROM unnest(%s) WITH ORDINALITY AS u(%s, ord) "
+	    "JOIN %s_o o ON o.ord = u.ord), ", w.arrays, w.alias, nm);
+	render_write(&w, bc, nb, cte->first + (int)n);
+	pq_append(sql, size, "%s_b AS (INSERT INTO %s (bk_supplier_account, %s) SELECT $1, o.id",
+	    nm, d->bind_table, w.cols);
+	for (size_t i = 1; i < nb; i++) { /* bc[0], the parent, is o.id */
+		pq_append(sql, size, ", ");
+		append_value(sql, size, bc, i);
+	}
+	pq_append(sql, size, " FROM unnest(%s) AS u(%s) JOIN %s_o o ON o.ord = u.c0)",
+	    w.arrays, w.alias, nm);
+	return n + nb;
+}
+
 static void
 build_writes(const struct desc *d, struct stmts *st)
 {
+	struct procrow_cte cte = { 3, NULL, "r", { NULL } };
 	struct arr_col c[PQ_MAX_COLUMNS];
 	struct write_sql w;
 	size_t n;
 
-	n = row_columns(d, true, c);
-	render_write(&w, c, n, 3);
 	stmt_init(&st->insert, d->table, "insert", false);
-	pq_append(st->insert.sql, sizeof(st->insert.sql),
-	    "INSERT INTO %s (bk_supplier_account, creator, modifier, %s) "
-	    "SELECT $1, $2, $2, %s FROM unnest(%s) AS u(%s)",
-	    d->table, w.cols, w.vals, w.arrays, w.alias);
+	pq_append(st->insert.sql, sizeof(st->insert.sql), "WITH ");
+	render_insert_cte(d, &cte, st->insert.sql, sizeof(st->insert.sql));
+	pq_append(st->insert.sql, sizeof(st->insert.sql), " SELECT id FROM r_o ORDER BY ord");
 
 	n = row_columns(d, false, c);
 	render_write(&w, c, n, 3);
@@ -517,54 +567,106 @@ exec_columns(struct db *db, const struct stmt *s, const char *tenant,
 	return pq_command(db, &s->stmt, (int)(first + c->n), params, e);
 }
 
-/* One statement writing rows[0..n) (ids[i] each): insert or update. */
+/* Packs the row columns cols[0..ncols) of rows[0..n) (ids[i] each, or
+ * the ordinal i + 1 without ids) into c (initialised here). */
+static void
+pack_rows(struct pq_columns *c, const struct arr_col *cols, size_t ncols,
+    const struct desc *d, const int64_t *ids, const struct procrow_new *rows,
+    size_t n)
+{
+	struct lock_names ln;
+
+	lock_names(d, &ln);
+	pq_columns_init(c, ncols);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < ncols; k++)
+			pack(&c->arr[k], &cols[k], d, &ln, &rows[i],
+			    ids ? ids[i] : (int64_t)i + 1, 0);
+}
+
+/* As pack_rows, for the bind rows of rows[0..n); *total is their number. */
+static void
+pack_binds(struct pq_columns *c, const struct desc *d, const int64_t *ids,
+    const struct procrow_new *rows, size_t n, size_t *total)
+{
+	struct arr_col cols[PQ_MAX_COLUMNS];
+	size_t ncols = bind_columns(d, cols);
+	struct lock_names ln;
+
+	*total = 0;
+	lock_names(d, &ln);
+	pq_columns_init(c, ncols);
+	for (size_t i = 0; i < n; i++)
+		for (size_t b = 0; b < rows[i].v->nrows; b++, (*total)++)
+			for (size_t k = 0; k < ncols; k++)
+				pack(&c->arr[k], &cols[k], d, &ln, &rows[i],
+				    ids ? ids[i] : (int64_t)i + 1, b);
+}
+
+/* One statement rewriting rows[0..n) (ids[i] each). */
 static int
-write_rows(struct db *db, enum procrow_table t, bool insert, const char *tenant,
+update_rows(struct db *db, enum procrow_table t, const char *tenant,
     const char *operator, const int64_t *ids, const struct procrow_new *rows,
     size_t n, struct err *e)
 {
-	const struct desc *d = &descs[t];
 	struct arr_col cols[PQ_MAX_COLUMNS];
-	size_t ncols = row_columns(d, insert, cols);
-	struct lock_names ln;
+	size_t ncols = row_columns(&descs[t], false, cols);
 	struct pq_columns c;
 	int rc;
 
-	lock_names(d, &ln);
-	pq_columns_init(&c, ncols);
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < ncols; k++)
-			pack(&c.arr[k], &cols[k], d, &ln, &rows[i], ids[i], 0);
-	rc = exec_columns(db, insert ? &stmts[t].insert : &stmts[t].update, tenant,
-	    operator, &c, e);
+	pack_rows(&c, cols, ncols, &descs[t], ids, rows, n);
+	rc = exec_columns(db, &stmts[t].update, tenant, operator, &c, e);
 	pq_columns_free(&c);
 	return rc;
 }
 
-/* One statement inserting the bind rows of rows[0..n); none when they
- * have none. */
+/* One statement inserting the bind rows of rows[0..n) (ids[i] each);
+ * none when they have none. */
 static int
 write_binds(struct db *db, enum procrow_table t, const char *tenant,
     const int64_t *ids, const struct procrow_new *rows, size_t n,
     struct err *e)
 {
-	const struct desc *d = &descs[t];
-	struct arr_col cols[PQ_MAX_COLUMNS];
-	size_t ncols = bind_columns(d, cols), total = 0;
-	struct lock_names ln;
 	struct pq_columns c;
+	size_t total;
 	int rc = 0;
 
-	lock_names(d, &ln);
-	pq_columns_init(&c, ncols);
-	for (size_t i = 0; i < n; i++)
-		for (size_t b = 0; b < rows[i].v->nrows; b++, total++)
-			for (size_t k = 0; k < ncols; k++)
-				pack(&c.arr[k], &cols[k], d, &ln, &rows[i], ids[i], b);
+	pack_binds(&c, &descs[t], ids, rows, n, &total);
 	if (total > 0)
 		rc = exec_columns(db, &stmts[t].bind_insert, tenant, NULL, &c, e);
 	pq_columns_free(&c);
 	return rc;
+}
+
+size_t
+procrow_insert_cte(enum procrow_table t, const struct procrow_cte *cte,
+    char *sql, size_t n)
+{
+	return render_insert_cte(&descs[t], cte, sql, n);
+}
+
+void
+procrow_params_free(struct procrow_params *p)
+{
+	pq_columns_free(&p->rows);
+	pq_columns_free(&p->binds);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+procrow_params_pack(enum procrow_table t, const struct procrow_new *rows,
+    size_t n, struct procrow_params *p, struct err *e)
+{
+	struct arr_col cols[PQ_MAX_COLUMNS];
+	size_t ncols = row_columns(&descs[t], true, cols), total;
+
+	pack_rows(&p->rows, cols, ncols, &descs[t], NULL, rows, n);
+	pack_binds(&p->binds, &descs[t], NULL, rows, n, &total);
+	if (!pq_columns_done(&p->rows, p->params, 0) ||
+	    !pq_columns_done(&p->binds, p->params, p->rows.n))
+		return err_oom(e);
+	p->n = p->rows.n + p->binds.n;
+	return 0;
 }
 
 int
@@ -572,13 +674,31 @@ procrow_insert(struct db *db, enum procrow_table t, const char *tenant,
     const char *operator, const struct procrow_new *rows, size_t n,
     int64_t *ids_out, struct err *e)
 {
+	const char *params[2 + PROCROW_MAX_PARAMS] = { tenant, operator };
+	struct procrow_params p;
+	PGresult *r = NULL;
+	int rc = -1;
+
 	if (n == 0)
 		return 0;
 	ready(t);
-	if (db_next_ids(db, descs[t].table, descs[t].id, n, ids_out, e) != 0 ||
-	    write_rows(db, t, true, tenant, operator, ids_out, rows, n, e) != 0)
-		return -1;
-	return write_binds(db, t, tenant, ids_out, rows, n, e);
+	if (procrow_params_pack(t, rows, n, &p, e) != 0)
+		goto out;
+	memcpy(params + 2, p.params, p.n * sizeof(*params));
+	r = pq_exec(db, &stmts[t].insert.stmt, (int)(2 + p.n), params, e);
+	if (r == NULL)
+		goto out;
+	if ((size_t)PQntuples(r) != n) {
+		err_server(e, "database returned %d ids for %zu rows", PQntuples(r), n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		ids_out[i] = pq_int(r, (int)i, 0);
+	rc = 0;
+out:
+	PQclear(r);
+	procrow_params_free(&p);
+	return rc;
 }
 
 int
@@ -595,7 +715,7 @@ procrow_update(struct db *db, enum procrow_table t, const char *tenant,
 		return 0;
 	st = ready(t);
 	pq_arr_init(&arr);
-	if (write_rows(db, t, false, tenant, operator, ids, rows, n, e) != 0)
+	if (update_rows(db, t, tenant, operator, ids, rows, n, e) != 0)
 		goto out;
 	if ((params[1] = pq_int_array(&arr, ids, n)) == NULL) {
 		err_oom(e);

@@ -29,6 +29,7 @@
 #include "common/err.h"
 #include "common/proc_attr.h"
 #include "db/db.h"
+#include "db/pq.h"
 
 /* The process-like tables; see procrow.c for what each holds. */
 enum procrow_table {
@@ -54,15 +55,52 @@ struct procrow_new {
 };
 
 /*
- * Inserts n rows (n may be 0) and all their bind rows in three statements
- * whatever n is (new ids, rows, bind rows), with tenant and operator
- * (creator, modifier) on every row. ids_out[i] is rows[i]'s new id,
- * ascending. 0, or -1 with e set as pq_exec sets it (for a broken unique
- * constraint procrow_key_broken tells which).
+ * Inserts n rows (n may be 0) and all their bind rows in one statement
+ * whatever n is (procrow_insert_cte), with tenant and operator (creator,
+ * modifier) on every row. ids_out[i] is rows[i]'s new id, ascending. 0, or
+ * -1 with e set as pq_exec sets it (for a broken unique constraint
+ * procrow_key_broken tells which).
  */
 int procrow_insert(struct db *db, enum procrow_table t, const char *tenant,
     const char *operator, const struct procrow_new *rows, size_t n,
     int64_t *ids_out, struct err *e) MUST_CHECK;
+
+/*
+ * The same insert as part of a larger statement (a create that writes a
+ * parent row too, in one round trip). procrow_insert_cte appends to sql
+ * (size n) the CTEs "NAME_ids, NAME_o, NAME_r, NAME_b" (comma-separated,
+ * none after the last): NAME_o (id, ord) holds the new ids, ord 1.. in the
+ * rows' order. The statement's $1 must be the tenant and $2 the operator;
+ * the CTEs use the array parameters $first.. and return how many.
+ *   gate:  a CTE of the statement; nothing is written unless it has a row
+ *          (NULL: always written);
+ *   fixed: for fixed column i, NULL (its value is procrow_new.fixed[i]), or
+ *          an SQL expression of the statement's own to store instead, in
+ *          which '@' (at most one) stands for the procrow_new.fixed[i] of
+ *          the row: "(SELECT id FROM parents WHERE ord = @)" gives each
+ *          row the id of a parent written in the same statement.
+ * procrow_params_pack fills p with those parameters for rows[0..n).
+ */
+struct procrow_cte {
+	int first;
+	const char *gate;
+	const char *name;
+	const char *fixed[PROCROW_FIXED_MAX];
+};
+size_t procrow_insert_cte(enum procrow_table t, const struct procrow_cte *cte,
+    char *sql, size_t n);
+
+#define PROCROW_MAX_PARAMS (2 * PQ_MAX_COLUMNS)
+struct procrow_params {
+	struct pq_columns rows, binds;     /* own the texts */
+	const char *params[PROCROW_MAX_PARAMS];
+	size_t n;
+};
+/* 0, or -1 with e set (out of memory); free p with procrow_params_free
+ * either way. */
+int procrow_params_pack(enum procrow_table t, const struct procrow_new *rows,
+    size_t n, struct procrow_params *p, struct err *e) MUST_CHECK;
+void procrow_params_free(struct procrow_params *p);
 
 /*
  * Rewrites the rows ids[0..n) of tenant (distinct, existing) with

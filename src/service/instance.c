@@ -40,7 +40,6 @@ struct si_plan {
 	int64_t *template_ids;
 	size_t n;
 	bool owned;
-	char *name;                 /* final service instance name, owned */
 };
 
 /* Everything create_service_instance holds between its steps. */
@@ -67,7 +66,6 @@ work_free(struct si_work *w)
 		if (p->owned)
 			free(p->procs);
 		free(p->template_ids);
-		free(p->name);
 	}
 	free(w->plans);
 	db_host_list_free(&w->hosts);
@@ -548,55 +546,21 @@ first_port(const struct proc_values *v)
 }
 
 /*
- * §6 naming: the given name, else <host IP>_<first process name>_<its first
- * port>, each part only when non-empty, from the final values.
+ * The one statement that writes the instances and all their processes
+ * (db_si_create), each instance named as §6 says: the given name, else
+ * <host IP>_<first process name>_<its first port> of the final values,
+ * which the database puts together (it has the host's address).
+ * checked: rows 4-13 ran in this transaction; else the statement does the
+ * database's part of them for a module without a template, and *done says
+ * whether it wrote.
  */
 static int
-name_instance(const struct si_work *w, size_t i, struct err *e)
-{
-	const struct svc_si_in *in = &w->in->items[i];
-	struct si_plan *plan = &w->plans[i];
-	const struct proc_values *first = plan->n > 0 ? plan_proc(w, i, 0) : NULL;
-	const char *parts[3] = { "", "", "" };
-	char ip[256];
-	size_t len;
-
-	if (in->name.state == PV_SET && in->name.s[0] != '\0') {
-		plan->name = strdup(in->name.s);
-		return plan->name ? 0 : err_oom(e);
-	}
-	len = strcspn(plan->host->innerip, ",");
-	if (len == 0)
-		len = strcspn(plan->host->innerip_v6, ",");
-	snprintf(ip, sizeof(ip), "%.*s", (int)len,
-	    plan->host->innerip[0] ? plan->host->innerip : plan->host->innerip_v6);
-	parts[0] = ip;
-	if (first != NULL && first->attr[PAI_PROCESS_NAME].state == PV_SET)
-		parts[1] = first->attr[PAI_PROCESS_NAME].s;
-	if (first != NULL)
-		parts[2] = first_port(first);
-	len = strlen(parts[0]) + strlen(parts[1]) + strlen(parts[2]) + 3;
-	plan->name = calloc(1, len);
-	if (plan->name == NULL)
-		return err_oom(e);
-	for (size_t p = 0; p < 3; p++) {
-		if (parts[p][0] == '\0')
-			continue;
-		if (plan->name[0] != '\0')
-			strcat(plan->name, "_");
-		strcat(plan->name, parts[p]);
-	}
-	return 0;
-}
-
-/* Two batch INSERTs: the instances, then every process of every instance. */
-static int
-insert_all(struct si_work *w, struct id_list *out, struct err *e)
+insert_all(struct si_work *w, bool checked, struct id_list *out, bool *done,
+    struct err *e)
 {
 	const struct svc_si_batch *in = w->in;
 	struct db_si_new *si = calloc(in->n, sizeof(*si));
 	struct db_proc_new *procs = NULL;
-	int64_t *proc_ids = NULL;
 	size_t nprocs = 0, k = 0;
 	int rc = -1;
 
@@ -606,34 +570,71 @@ insert_all(struct si_work *w, struct id_list *out, struct err *e)
 		goto out;
 	}
 	for (size_t i = 0; i < in->n; i++) {
-		if (name_instance(w, i, e) != 0)
-			goto out;
-		si[i] = (struct db_si_new){ in->items[i].host_id, w->plans[i].name };
+		const struct svc_si_in *item = &in->items[i];
+		const struct proc_values *first = w->plans[i].n > 0 ? plan_proc(w, i, 0) : NULL;
+		bool named = item->name.state == PV_SET && item->name.s[0] != '\0';
+		si[i] = (struct db_si_new){ item->host_id, named ? item->name.s : NULL,
+			first != NULL && first->attr[PAI_PROCESS_NAME].state == PV_SET ?
+			first->attr[PAI_PROCESS_NAME].s : "",
+			first != NULL ? first_port(first) : "" };
 		nprocs += w->plans[i].n;
 	}
-	if (db_si_insert(w->req->ctx->db, w->req->tenant, w->req->operator,
-	    in->biz_id, in->module_id, w->module.service_template_id, si, in->n,
-	    out->ids, e) != 0)
-		goto out;
 	procs = calloc(nprocs + 1, sizeof(*procs));
-	proc_ids = calloc(nprocs + 1, sizeof(*proc_ids));
-	if (procs == NULL || proc_ids == NULL) {
+	if (procs == NULL) {
 		rc = err_oom(e);
 		goto out;
 	}
+	/* A process names its instance by its place in the batch (1-based). */
 	for (size_t i = 0; i < in->n; i++)
 		for (size_t p = 0; p < w->plans[i].n; p++)
-			procs[k++] = (struct db_proc_new){ in->biz_id, out->ids[i],
+			procs[k++] = (struct db_proc_new){ in->biz_id, (int64_t)i + 1,
 				w->plans[i].template_ids[p], in->items[i].host_id, plan_proc(w, i, p) };
-	if (db_proc_insert(w->req->ctx->db, w->req->tenant, w->req->operator, procs,
-	    nprocs, proc_ids, e) != 0)
+	if (db_si_create(w->req->ctx->db, w->req->tenant, w->req->operator,
+	    in->biz_id, in->module_id, w->module.service_template_id, checked, si,
+	    in->n, procs, nprocs, out->ids, done, e) != 0)
 		goto out;
-	out->n = in->n;
+	if (*done)
+		out->n = in->n;
 	rc = 0;
 out:
 	free(si);
 	free(procs);
-	free(proc_ids);
+	return rc;
+}
+
+/*
+ * The common case in one round trip. For a module without a service
+ * template the request alone decides rows 8, 11 and 12; when they pass
+ * (and the ids are there), one statement does the database's part of
+ * rows 4-9 and the writes (db_si_create, checked false). When it writes
+ * nothing (a lookup failed, or the module has a template) or breaks a
+ * constraint, nothing was written and the checks run in table order as
+ * before, which find and name the error. *done: created (out holds ids).
+ */
+static int
+create_at_once(const struct svc_req *req, const struct svc_si_batch *in,
+    struct id_list *out, bool *done, struct err *e)
+{
+	struct si_work w = { .req = req, .in = in }; /* no module: no template */
+	struct err pre = { 0 };
+	int rc = 0;
+
+	*done = false;
+	if (in->module_id <= 0 || in->biz_id <= 0)
+		return 0;
+	if (check_has_processes(&w, &pre) != 0 || check_attributes(&w, &pre) != 0 ||
+	    build_plans(&w, &pre) != 0 || check_unique(&w, &pre) != 0 ||
+	    insert_all(&w, false, out, done, &pre) != 0) {
+		/* A contract error is told by the checks in order; a server
+		 * fault is final. */
+		if (pre.http_status != 200) {
+			err_copy(e, &pre);
+			rc = -1;
+		}
+	}
+	if (!*done)
+		id_list_free(out);
+	work_free(&w);
 	return rc;
 }
 
@@ -657,12 +658,14 @@ svc_instance_create(const struct svc_req *req, const struct svc_si_batch *in,
 {
 	struct db *db = req->ctx->db;
 	struct si_work w = { .req = req, .in = in };
-	bool in_tx = false, raced = false;
+	bool in_tx = false, raced = false, done;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (check_batch_size(in, e) != 0)
 		return -1;
+	if (create_at_once(req, in, out, &done, e) != 0 || done)
+		return done ? 0 : -1;
 	if (db_begin(db, e) != 0)
 		goto out;
 	in_tx = true;
@@ -673,7 +676,7 @@ svc_instance_create(const struct svc_req *req, const struct svc_si_batch *in,
 	    check_unique(&w, e) != 0 || check_template_ids(&w, e) != 0 ||
 	    check_addresses(&w, e) != 0)
 		goto out;
-	if (insert_all(&w, out, e) != 0) {
+	if (insert_all(&w, true, out, &done, e) != 0) {
 		raced = e->code == ERR_TEMPLATE_HOST_DUP;
 		goto out;
 	}

@@ -71,13 +71,14 @@ process_path(struct jpath *p, size_t i, bool by_name, const void *arg)
 	jpath_key(p, proc_attrs[by_name ? PAI_PROCESS_NAME : PAI_FUNC_NAME].name);
 }
 
+static const struct svc_unique_rule unique_rule = { ERR_DUPLICATE, ERR_DUPLICATE,
+	"service instance", "existing process", process_path, NULL };
+
 /* §7 row 7: attribute errors, then duplicates (batch and stored). */
 static int
 check_processes(const struct svc_req *req, const struct svc_proc_batch *in,
     struct err *e)
 {
-	static const struct svc_unique_rule rule = { ERR_DUPLICATE, ERR_DUPLICATE,
-		"service instance", "existing process", process_path, NULL };
 	struct proc_key_list existing = { 0 };
 	const struct proc_values **procs = calloc(in->n, sizeof(*procs));
 	int rc = -1;
@@ -96,10 +97,70 @@ check_processes(const struct svc_req *req, const struct svc_proc_batch *in,
 	}
 	if (db_proc_keys(req->ctx->db, req->tenant, in->service_instance_id, &existing, e) != 0)
 		goto out;
-	rc = svc_check_unique(procs, in->n, &existing, &rule, e);
+	rc = svc_check_unique(procs, in->n, &existing, &unique_rule, e);
 out:
 	proc_key_list_free(&existing);
 	free(procs);
+	return rc;
+}
+
+/*
+ * The common case in one round trip. When every part of rows 2-7 that
+ * needs no database passes (sizes, ids, attributes, the batch's own
+ * duplicates), one statement runs the rest of rows 4-7 and the insert
+ * (db_proc_create_checked). When it writes nothing (a check failed) or
+ * breaks a constraint (a race), nothing was written and the checks run
+ * in table order as before, which find and name the error. *done: the
+ * processes were created (out holds their ids).
+ */
+static int
+create_at_once(const struct svc_req *req, const struct svc_proc_batch *in,
+    struct id_list *out, bool *done, struct err *e)
+{
+	const struct proc_values **procs = NULL;
+	struct db_proc_new *rows = NULL;
+	struct err pre = { 0 };
+	int rc = -1;
+
+	*done = false;
+	if (in->n == 0 || in->n > SVC_MAX_BATCH || in->service_instance_id <= 0 ||
+	    in->biz_id <= 0)
+		return 0;
+	procs = calloc(in->n, sizeof(*procs));
+	rows = calloc(in->n, sizeof(*rows));
+	out->ids = calloc(in->n, sizeof(*out->ids));
+	if (procs == NULL || rows == NULL || out->ids == NULL) {
+		err_oom(e);
+		goto out;
+	}
+	for (size_t i = 0; i < in->n; i++) {
+		if (proc_values_first_error(&in->items[i], NULL, NULL) != NULL) {
+			rc = 0;
+			goto out;
+		}
+		procs[i] = &in->items[i];
+		/* The host is the instance's, read by the statement. */
+		rows[i] = (struct db_proc_new){ in->biz_id, in->service_instance_id, 0, 0, &in->items[i] };
+	}
+	if (svc_check_unique(procs, in->n, NULL, &unique_rule, &pre) != 0 ||
+	    db_proc_create_checked(req->ctx->db, req->tenant, req->operator, in->biz_id,
+	    rows, in->n, out->ids, done, &pre) != 0) {
+		/* A contract error is told by the checks in order; a server
+		 * fault is final. */
+		if (pre.http_status != 200)
+			err_copy(e, &pre);
+		else
+			rc = 0;
+		goto out;
+	}
+	if (*done)
+		out->n = in->n;
+	rc = 0;
+out:
+	if (!*done)
+		id_list_free(out);
+	free(procs);
+	free(rows);
 	return rc;
 }
 
@@ -110,12 +171,14 @@ svc_process_create(const struct svc_req *req, const struct svc_proc_batch *in,
 	struct db *db = req->ctx->db;
 	struct db_proc_new *rows = NULL;
 	struct db_si si;
-	bool in_tx = false, raced = false;
+	bool in_tx = false, raced = false, done;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (in->n == 0 || in->n > SVC_MAX_BATCH) /* rows 2-3 need no database */
 		return check_request(req, in, &si, e);
+	if (create_at_once(req, in, out, &done, e) != 0 || done)
+		return done ? 0 : -1;
 	if (db_begin(db, e) != 0)
 		goto out;
 	in_tx = true;
