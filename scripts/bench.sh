@@ -15,6 +15,9 @@
 #   SCALE=1        also: 1,000,000 stored processes (seeded by SQL), then
 #                  create/list again and the cost per process by batch size
 #   PROCSVC_*      passed to the server as set (pool size, threads, ...)
+#   BENCH_ONLY     run only these workloads (names, space-separated)
+#   BENCH_PROFILE  a directory: perf record -a (cpu-clock) during each
+#                  procsvc run, a report per workload by process and symbol
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/pg.sh
@@ -207,9 +210,18 @@ count_rows() { if [ "$1" = - ]; then echo 0; else sql -c "SELECT count(*) FROM $
 run_procsvc() { # name method path body rows conns
 	local name=$1 method=$2 path=$3 body=$4 rows=$5 c=$6 before after out requests per
 	before=$(count_rows "$rows")
+	if [ -n "${BENCH_PROFILE:-}" ]; then
+		mkdir -p "$BENCH_PROFILE"
+		perf record -a -e cpu-clock -F 1999 -o "$BENCH_PROFILE/$name.data" -- sleep "$secs" >/dev/null 2>&1 &
+	fi
 	out=$(METHOD=$method BODY_FILE=$(body_file "$body") SI_LIST=$(cat "$tmp/pi1.si") RUN_ID="$name$RANDOM$c" \
 		wrk -t2 -c"$c" -d"${secs}s" --timeout 10s -s "$tmp/wrk.lua" "$url$path" | sed -n 's/^RESULT //p')
 	read -r rps p50 p99 errors requests <<<"$out"
+	if [ -n "${BENCH_PROFILE:-}" ]; then
+		wait
+		perf report -i "$BENCH_PROFILE/$name.data" --stdio --sort comm,dso >"$BENCH_PROFILE/$name.by-process.txt" 2>/dev/null
+		perf report -i "$BENCH_PROFILE/$name.data" --stdio --sort comm,sym >"$BENCH_PROFILE/$name.by-symbol.txt" 2>/dev/null
+	fi
 	if [ "$rows" != - ]; then
 		# Every answered request must have written its rows; requests still
 		# in flight when wrk stopped may have written more.
@@ -251,12 +263,17 @@ check_sql() { # name: the capture against bench/NAME.sql
 	fi
 }
 
+# The session options procsvc's connections set (src/db): the ceiling's
+# sessions get the same, or it would measure other plans.
+pg_session_options=$(grep -ho '"-c search_path=[^"]*"' src/db/*.c | head -n 1 | tr -d '"')
+[ -n "$pg_session_options" ] || { echo "bench: cannot find procsvc's session options in src/db" >&2; exit 1; }
+
 # pgbench with the captured parameters; prints "tps p50 p99 errors".
 run_ceiling() { # name conns
 	local name=$1 c=$2 args=() line out tps failed
 	while IFS= read -r line; do args+=(-D "$line"); done <"$tmp/$name.params"
 	rm -f "$tmp"/pgb.*
-	if ! out=$(pgbench -n -M prepared -c "$c" -j 2 -T "$secs" -f "$tmp/$name.sql" "${args[@]}" \
+	if ! out=$(PGOPTIONS=$pg_session_options pgbench -n -M prepared -c "$c" -j 2 -T "$secs" -f "$tmp/$name.sql" "${args[@]}" \
 		-l --log-prefix="$tmp/pgb" "$DATABASE_URL" 2>&1); then
 		echo "bench: pgbench failed for $name: $(grep -m1 -i 'error' <<<"$out")" >&2
 		echo "0 0 0 1"
@@ -294,6 +311,7 @@ echo "machine: $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/lo
 echo "PostgreSQL $(sql -c 'SHOW server_version' | cut -d' ' -f1): $pg_settings (throwaway cluster)"
 echo "server: release build; PROCSVC_* from the environment: $(env | grep '^PROCSVC_' | tr '\n' ' ' || true)"
 echo "runs: $reps x ${secs}s per workload at $conns clients, procsvc (wrk) and ceiling (pgbench -M prepared) interleaved"
+echo "ceiling sessions: PGOPTIONS='$pg_session_options' (procsvc's own)"
 
 setup_data
 active=()
@@ -305,6 +323,9 @@ for line in "${WORKLOADS[@]}"; do
 	fi
 	if [ "$body" != - ] && [ "$body" = "${body#si:}" ] && [ ! -f "$tmp/$body" ]; then
 		echo "bench: no body for $name" >&2; exit 1
+	fi
+	if [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $name "* ]]; then
+		continue
 	fi
 	active+=("$line")
 	if [ "$ceil" = yes ]; then
