@@ -102,7 +102,10 @@ db_proc_list_ids(struct db *db, const char *tenant, int64_t biz_id,
  * check_request and the stored half of the duplicate check would pass
  * ($3 instance, $4 business, $5 names, $6 funcs, $7 regexes of the new
  * processes); the processes are written only then. Two NOT EXISTS, one
- * per unique index, so each is an index probe.
+ * per unique index, so each is an index probe. The instance is read FOR
+ * SHARE, as the checks in order read it: a concurrent delete of it either
+ * commits first (no row: the checks then say 1199019) or waits for this
+ * insert.
  */
 static char create_sql[12288];
 static struct pq_stmt create_stmt = { "process_create_checked", create_sql, false };
@@ -124,7 +127,8 @@ build_create(void)
 	    "AND NOT EXISTS (SELECT 1 FROM process p WHERE p.service_instance_id = $3 "
 	    "AND p.\"%s\" = ANY ($5::text[])) "
 	    "AND NOT EXISTS (SELECT 1 FROM process p JOIN unnest($6::text[], $7::text[]) AS k(f, r) "
-	    "ON p.\"%s\" = k.f AND p.\"%s\" = k.r WHERE p.service_instance_id = $3)), ",
+	    "ON p.\"%s\" = k.f AND p.\"%s\" = k.r WHERE p.service_instance_id = $3) "
+	    "FOR SHARE OF si), ",
 	    name, func, regex);
 	procrow_insert_cte(PROCROW_PROCESS, &cte, create_sql, sizeof(create_sql));
 	pq_append(create_sql, sizeof(create_sql), " SELECT id FROM p_o ORDER BY ord");
