@@ -587,8 +587,10 @@ tenant_ok(const char *t)
 	return strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
-void
-api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
+/* api_serve for either kind of handler (one of h, th). */
+static void
+serve(api_handler h, api_text_handler th, const struct api_call *call,
+    struct api_reply *out)
 {
 	json_t *body = NULL;
 	const char *tenant;
@@ -596,6 +598,7 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 	struct svc_ctx *ctx = NULL;  /* owned */
 	char *operator = NULL;       /* owned */
 	size_t held = 0;             /* decode memory, given back at the end */
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (parse_held(call->body, call->body_len, &body, &held, &out->err) != 0)
@@ -616,14 +619,26 @@ api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
 	req.ctx = ctx;
 	req.tenant = tenant;
 	req.operator = operator;
-	if (h(&req, body, &out->data, &out->err) != 0) {
+	if (th != NULL) {
+		/* Room for a typical list answer at once. */
+		jbuf_init(&out->text, 8192);
+		rc = th(&req, body, &out->text, &out->err);
+		if (rc == 0 && jbuf_failed(&out->text))
+			rc = err_oom(&out->err);
+		out->has_text = rc == 0;
+		if (rc != 0)
+			jbuf_free(&out->text);
+	} else {
+		rc = h(&req, body, &out->data, &out->err);
+	}
+	if (rc != 0) {
 		if (!err_isset(&out->err)) {
 			/* Breaks api_handler's contract: say so, still answer. */
 			log_error("a handler failed without reporting why");
 			err_server(&out->err, "internal error");
 		}
 		out->data = NULL;
-	} else if (out->data == NULL) {
+	} else if (th == NULL && out->data == NULL) {
 		out->data = json_null();
 	}
 out:
@@ -632,4 +647,26 @@ out:
 	free(operator);
 	json_decref(body);
 	budget_give(&decode_budget, held);
+}
+
+void
+api_serve(api_handler h, const struct api_call *call, struct api_reply *out)
+{
+	serve(h, NULL, call, out);
+}
+
+void
+api_serve_text(api_text_handler h, const struct api_call *call,
+    struct api_reply *out)
+{
+	serve(NULL, h, call, out);
+}
+
+void
+api_reply_free(struct api_reply *out)
+{
+	json_decref(out->data);
+	out->data = NULL;
+	jbuf_free(&out->text);
+	out->has_text = false;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/jbuf.h"
 #include "service/ctx.h"
 #include "service/ids.h"
 
@@ -72,6 +73,15 @@ void api_gauges(struct api_gauges *out);
 typedef int (*api_handler)(const struct svc_req *req, json_t *body,
     json_t **data, struct err *e);
 
+/*
+ * A handler that writes its data as JSON text instead of building a tree,
+ * for answers that grow with what is stored (the list APIs): one pass, no
+ * tree, nothing encoded twice. On success 0 with one JSON value appended
+ * to out; on failure -1 with e set (out is then discarded).
+ */
+typedef int (*api_text_handler)(const struct svc_req *req, json_t *body,
+    struct jbuf *out, struct err *e);
+
 /* One request, as the HTTP layer sees it; all borrowed. Headers may be NULL. */
 struct api_call {
 	const char *body;
@@ -88,6 +98,8 @@ struct api_call {
 
 struct api_reply {
 	json_t *data;          /* success: owned by the reply; NULL on failure */
+	struct jbuf text;      /* success of an api_text_handler: the data */
+	bool has_text;         /* text holds the data (data is NULL) */
 	struct err err;        /* failure: code, HTTP status, message */
 	char app_code[65];     /* for the access log (never the secret) */
 	char operator[129];
@@ -96,10 +108,17 @@ struct api_reply {
 /*
  * Runs one request through JSON decode (1199000), credentials (401), tenant
  * and the handler, in the order of api-contract.md §10. Always fills out;
- * the caller frees out->data with json_decref.
+ * the caller frees it with api_reply_free.
  */
 void api_serve(api_handler h, const struct api_call *call,
     struct api_reply *out);
+
+/* As api_serve, for a handler that writes text (out->has_text). */
+void api_serve_text(api_text_handler h, const struct api_call *call,
+    struct api_reply *out);
+
+/* Frees what a reply holds (data, text). */
+void api_reply_free(struct api_reply *out);
 
 /* Every array bound of the contract (§10 "Array limits") is at most 1000.
  * The body parser keeps API_ARRAY_KEEP elements of longer arrays and drops

@@ -65,62 +65,60 @@ out:
 	return rc;
 }
 
-/* §8: {property, relation} per process. */
-static json_t *
-encode_record(const struct proc_record *r)
+/* §8: {property, relation} per process, written as text. */
+static void
+write_record(struct jbuf *b, const struct proc_record *r)
 {
-	json_t *prop = procjson_encode(&r->v), *obj;
-
-	if (prop == NULL)
-		return NULL;
-	if (json_object_set_new(prop, "bk_process_id", json_integer(r->id)) != 0 ||
-	    json_object_set_new(prop, "bk_biz_id", json_integer(r->biz_id)) != 0 ||
-	    json_object_set_new(prop, "bk_supplier_account", json_string(r->tenant)) != 0 ||
-	    json_object_set_new(prop, "service_instance_id", json_integer(r->service_instance_id)) != 0 ||
-	    json_object_set_new(prop, "create_time", json_string(r->create_time)) != 0 ||
-	    json_object_set_new(prop, "last_time", json_string(r->last_time)) != 0) {
-		json_decref(prop);
-		return NULL;
-	}
-	obj = json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:s}}", "property", prop,
-	    "relation",
-	    "bk_biz_id", (json_int_t)r->biz_id,
-	    "bk_process_id", (json_int_t)r->id,
-	    "service_instance_id", (json_int_t)r->service_instance_id,
-	    "process_template_id", (json_int_t)r->process_template_id,
-	    "bk_host_id", (json_int_t)r->host_id,
-	    "bk_supplier_account", r->tenant);
-	return obj;
+	jbuf_open(b, '{');
+	jbuf_key(b, "property");
+	jbuf_open(b, '{');
+	procjson_write(b, &r->v);
+	jbuf_key(b, "bk_process_id");
+	jbuf_int(b, r->id);
+	jbuf_key(b, "bk_biz_id");
+	jbuf_int(b, r->biz_id);
+	jbuf_key(b, "bk_supplier_account");
+	jbuf_str(b, r->tenant);
+	jbuf_key(b, "service_instance_id");
+	jbuf_int(b, r->service_instance_id);
+	jbuf_key(b, "create_time");
+	jbuf_str(b, r->create_time);
+	jbuf_key(b, "last_time");
+	jbuf_str(b, r->last_time);
+	jbuf_close(b, '}');
+	jbuf_key(b, "relation");
+	jbuf_open(b, '{');
+	jbuf_key(b, "bk_biz_id");
+	jbuf_int(b, r->biz_id);
+	jbuf_key(b, "bk_process_id");
+	jbuf_int(b, r->id);
+	jbuf_key(b, "service_instance_id");
+	jbuf_int(b, r->service_instance_id);
+	jbuf_key(b, "process_template_id");
+	jbuf_int(b, r->process_template_id);
+	jbuf_key(b, "bk_host_id");
+	jbuf_int(b, r->host_id);
+	jbuf_key(b, "bk_supplier_account");
+	jbuf_str(b, r->tenant);
+	jbuf_close(b, '}');
+	jbuf_close(b, '}');
 }
 
 int
 api_list_process_instance(const struct svc_req *req, json_t *body,
-    json_t **data, struct err *e)
+    struct jbuf *out, struct err *e)
 {
 	struct proc_record_list list = { 0 };
 	int64_t biz_id, si_id;
-	json_t *arr = NULL;
-	int rc = -1;
 
 	if (api_get_id(body, "", "bk_biz_id", &biz_id, e) != 0 ||
 	    api_get_id(body, "", "service_instance_id", &si_id, e) != 0 ||
 	    svc_process_list(req, biz_id, si_id, &list, e) != 0)
-		goto out;
-	arr = json_array();
-	for (size_t i = 0; arr != NULL && i < list.n; i++) {
-		json_t *rec = encode_record(&list.items[i]);
-		if (rec == NULL || json_array_append_new(arr, rec) != 0) {
-			json_decref(arr);
-			arr = NULL;
-		}
-	}
-	if (arr == NULL) {
-		err_oom(e);
-		goto out;
-	}
-	*data = arr;
-	rc = 0;
-out:
+		return -1;
+	jbuf_open(out, '[');
+	for (size_t i = 0; i < list.n; i++)
+		write_record(out, &list.items[i]);
+	jbuf_close(out, ']');
 	proc_record_list_free(&list);
-	return rc;
+	return 0;
 }

@@ -565,6 +565,34 @@ fail:
 /* ---- encoding (api-contract.md §8) ---- */
 
 /*
+ * One scalar as JSON text: its value when PV_SET, else the contract's
+ * default ("" / false; integers null, or 0 for PA_ZERO_DEFAULT). The text
+ * twin of encode_scalar below (tests/unit checks they agree).
+ */
+static void
+write_scalar(struct jbuf *b, const struct pval *p, const struct proc_attr *a)
+{
+	bool set = p->state == PV_SET;
+
+	switch (a->kind) {
+	case PA_STR:
+		jbuf_str(b, set && p->s != NULL ? p->s : "");
+		break;
+	case PA_INT:
+		if (set || (a->flags & PA_ZERO_DEFAULT))
+			jbuf_int(b, set ? p->i : 0);
+		else
+			jbuf_null(b);
+		break;
+	case PA_BOOL:
+		jbuf_bool(b, set && p->b);
+		break;
+	default:
+		jbuf_null(b);
+	}
+}
+
+/*
  * One scalar as JSON: its value when PV_SET, else the contract's default
  * ("" / false; integers null, or 0 for PA_ZERO_DEFAULT). NULL on out of
  * memory.
@@ -650,6 +678,34 @@ encode_rows(const struct proc_values *v,
 		}
 	}
 	return arr;
+}
+
+void
+procjson_write(struct jbuf *b, const struct proc_values *v)
+{
+	for (size_t i = 0; i < PROC_ATTR_COUNT; i++) {
+		const struct proc_attr *a = &proc_attrs[i];
+
+		jbuf_key(b, a->name);
+		if (a->kind != PA_BIND) {
+			write_scalar(b, &v->attr[i], a);
+			continue;
+		}
+		if (v->attr[i].state != PV_SET) {
+			jbuf_null(b);
+			continue;
+		}
+		jbuf_open(b, '[');
+		for (size_t r = 0; r < v->nrows; r++) {
+			jbuf_open(b, '{');
+			for (size_t k = 0; k < BIND_KEY_COUNT; k++) {
+				jbuf_key(b, bind_keys[k].name);
+				write_scalar(b, &v->rows[r].key[k], &bind_keys[k]);
+			}
+			jbuf_close(b, '}');
+		}
+		jbuf_close(b, ']');
+	}
 }
 
 json_t *

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "common/err.h"
+#include "common/jbuf.h"
 #include "common/proc_attr.h"
 
 /* Bind rows per process (api-contract.md §10 "Array limits"); more is
@@ -72,6 +73,13 @@ int procjson_decode_template(json_t *spec, const char *base,
  * port, protocol, template_row_id. New reference; NULL on out of memory.
  */
 json_t *procjson_encode(const struct proc_values *v);
+
+/*
+ * The same object's members ("key":value,...) as text, written into the
+ * object b has open: list_process_instance writes its answer without a
+ * tree. tests/unit holds the two encodings equal.
+ */
+void procjson_write(struct jbuf *b, const struct proc_values *v);
 
 /*
  * The template property object of api-contract.md §10 (list_proc_template):

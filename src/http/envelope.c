@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "common/jbuf.h"
 #include "common/log.h"
 #include "common/str.h"
 
@@ -162,39 +163,79 @@ http_send_json(struct mg_connection *c, int status, const char *request_id,
 	return send_json(c, status, request_id, obj, NULL);
 }
 
-/* The envelope of api-contract.md §2 for e (NULL or clear: success with
- * data); *status is the HTTP status it goes with. NULL when out of memory. */
-static json_t *
-envelope(const char *request_id, const struct err *e, json_t *data, int *status)
+/*
+ * The envelope of api-contract.md §2 for e (NULL or clear: success with
+ * data, JSON text of len bytes, NULL meaning null), written as text in one
+ * buffer: no tree, and the data (often the largest part) is never parsed or
+ * encoded again. *status is the HTTP status it goes with. Returns the text
+ * (caller frees) and its length in *n, or NULL when out of memory.
+ */
+static char *
+envelope(const char *request_id, const struct err *e, const char *data,
+    size_t len, int *status, size_t *n)
 {
 	bool ok = e == NULL || !err_isset(e);
 	char msg[sizeof(e->msg)];
-	json_t *env;
+	struct jbuf b;
 
 	*status = ok ? 200 : e->http_status ? e->http_status : 200;
 	/* Messages echo user input (paths, values): never let a stray byte
-	 * make the envelope itself unencodable. */
+	 * make the envelope itself invalid. */
 	snprintf(msg, sizeof(msg), "%s", ok ? "success" : e->msg);
 	if (!utf8_valid(msg, strlen(msg)))
 		for (char *p = msg; *p; p++)
 			if ((unsigned char)*p >= 0x80)
 				*p = '?';
-	env = json_pack("{s:b, s:i, s:s, s:n, s:s, s:O?}",
-	    "result", ok,
-	    "code", ok ? 0 : e->code,
-	    "message", msg,
-	    "permission",
-	    "request_id", request_id,
-	    "data", ok ? data : NULL);
-	if (env == NULL) {
-		/* Only out of memory gets here. */
+	jbuf_init(&b, 256 + (ok && data != NULL ? len : 0));
+	jbuf_open(&b, '{');
+	jbuf_key(&b, "result");
+	jbuf_bool(&b, ok);
+	jbuf_key(&b, "code");
+	jbuf_int(&b, ok ? 0 : e->code);
+	jbuf_key(&b, "message");
+	jbuf_str(&b, msg);
+	jbuf_key(&b, "permission");
+	jbuf_null(&b);
+	jbuf_key(&b, "request_id");
+	jbuf_str(&b, request_id);
+	jbuf_key(&b, "data");
+	if (ok && data != NULL)
+		jbuf_json(&b, data, len);
+	else
+		jbuf_null(&b);
+	jbuf_close(&b, '}');
+	if (jbuf_failed(&b)) {
 		log_error("request %s: could not build the envelope", request_id);
-		env = json_pack("{s:b, s:i, s:s, s:n, s:s, s:n}", "result", 0,
-		    "code", ERR_SERVER, "message", "internal error", "permission",
-		    "request_id", request_id, "data");
+		jbuf_free(&b);
 		*status = 503;
+		return NULL;
 	}
-	return env;
+	*n = b.len;
+	return b.buf;
+}
+
+/* The envelope for data, e and allow as send_text takes them. */
+static int
+send_envelope(struct mg_connection *c, const char *request_id,
+    const struct err *e, const char *data, size_t len, const char *allow)
+{
+	static const char oom[] = "{\"result\":false,\"code\":1199999,\"message\":\"out of memory\","
+	    "\"permission\":null,\"request_id\":\"\",\"data\":null}";
+	int status;
+	size_t n = 0;
+	char *text = envelope(request_id, e, data, len, &status, &n);
+	int rc = send_text(c, status, request_id, "application/json; charset=utf-8",
+	    text ? text : oom, text ? n : sizeof(oom) - 1, allow);
+
+	free(text);
+	return rc;
+}
+
+int
+http_send_envelope_text(struct mg_connection *c, const char *request_id,
+    const struct err *e, const char *data, size_t len)
+{
+	return send_envelope(c, request_id, e, data, len, NULL);
 }
 
 int
@@ -204,15 +245,22 @@ http_send_envelope(struct mg_connection *c, const char *request_id,
 	return http_send_envelope_allow(c, request_id, e, data, NULL);
 }
 
+/* Only the data is dumped (a handler's tree); the envelope is text. */
 int
 http_send_envelope_allow(struct mg_connection *c, const char *request_id,
     const struct err *e, json_t *data, const char *allow)
 {
-	int status;
-	json_t *env = envelope(request_id, e, data, &status);
-	int rc = send_json(c, status, request_id, env, allow);
+	bool ok = e == NULL || !err_isset(e);
+	char *text = ok && data != NULL ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	struct err oom = { 0 };
+	int rc;
 
-	json_decref(env);
+	if (ok && data != NULL && text == NULL) {
+		err_oom(&oom);
+		e = &oom;
+	}
+	rc = send_envelope(c, request_id, e, text, text ? strlen(text) : 0, allow);
+	free(text);
 	return rc;
 }
 
@@ -221,11 +269,10 @@ http_send_envelope_raw(struct mg_connection *c, const char *request_id,
     const struct err *e)
 {
 	int status;
-	json_t *env = envelope(request_id, e, NULL, &status);
-	char *text = json_text(env, &status);
-	int rc = send_raw(c, status, request_id, text ? text : "", text ? strlen(text) : 0);
+	size_t n = 0;
+	char *text = envelope(request_id, e, NULL, 0, &status, &n);
+	int rc = send_raw(c, status, request_id, text ? text : "", text ? n : 0);
 
 	free(text);
-	json_decref(env);
 	return rc;
 }

@@ -27,6 +27,11 @@ void http_request_id(const struct mg_connection *c, char *out);
 int http_send_envelope(struct mg_connection *c, const char *request_id,
     const struct err *e, json_t *data);
 
+/* The same with data already JSON text (len bytes; NULL means null),
+ * written into the envelope as it is. */
+int http_send_envelope_text(struct mg_connection *c, const char *request_id,
+    const struct err *e, const char *data, size_t len);
+
 /* As http_send_envelope, plus an Allow header when allow is not NULL (the
  * methods a 405's path takes, "PUT, POST"). */
 int http_send_envelope_allow(struct mg_connection *c, const char *request_id,

@@ -11,15 +11,15 @@
 #define POST_ONLY { "POST", NULL }
 
 static const struct route routes[] = {
-	{ "create_service_instance", "/api/v3/create/proc/service_instance", api_create_service_instance, POST_ONLY },
-	{ "create_process_instance", "/api/v3/create/proc/process_instance", api_create_process_instance, POST_ONLY },
-	{ "list_process_instance", "/api/v3/findmany/proc/process_instance", api_list_process_instance, POST_ONLY },
-	{ "create_service_template", "/api/v3/create/proc/service_template", api_create_service_template, POST_ONLY },
-	{ "batch_create_proc_template", "/api/v3/createmany/proc/proc_template", api_batch_create_proc_template, POST_ONLY },
-	{ "list_proc_template", "/api/v3/findmany/proc/proc_template", api_list_proc_template, POST_ONLY },
-	{ "upsert_hosts", "/api/v3/procsvc/upsert_hosts", api_upsert_hosts, POST_ONLY },
-	{ "upsert_modules", "/api/v3/procsvc/upsert_modules", api_upsert_modules, POST_ONLY },
-	{ "set_module_hosts", "/api/v3/procsvc/set_module_hosts", api_set_module_hosts, POST_ONLY },
+	{ "create_service_instance", "/api/v3/create/proc/service_instance", api_create_service_instance, NULL, POST_ONLY },
+	{ "create_process_instance", "/api/v3/create/proc/process_instance", api_create_process_instance, NULL, POST_ONLY },
+	{ "list_process_instance", "/api/v3/findmany/proc/process_instance", NULL, api_list_process_instance, POST_ONLY },
+	{ "create_service_template", "/api/v3/create/proc/service_template", api_create_service_template, NULL, POST_ONLY },
+	{ "batch_create_proc_template", "/api/v3/createmany/proc/proc_template", api_batch_create_proc_template, NULL, POST_ONLY },
+	{ "list_proc_template", "/api/v3/findmany/proc/proc_template", api_list_proc_template, NULL, POST_ONLY },
+	{ "upsert_hosts", "/api/v3/procsvc/upsert_hosts", api_upsert_hosts, NULL, POST_ONLY },
+	{ "upsert_modules", "/api/v3/procsvc/upsert_modules", api_upsert_modules, NULL, POST_ONLY },
+	{ "set_module_hosts", "/api/v3/procsvc/set_module_hosts", api_set_module_hosts, NULL, POST_ONLY },
 };
 
 static const char *const esb_methods[] = POST_ONLY;

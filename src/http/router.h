@@ -20,6 +20,7 @@ struct route {
 	const char *name;   /* ESB name, also the metrics label */
 	const char *native; /* native path */
 	api_handler fn;
+	api_text_handler text_fn; /* instead of fn, for an answer written as text */
 	/* Methods of the native path, NULL-terminated, in the order the Allow
 	 * header and the 405 message list them. The ESB path takes POST only. */
 	const char *native_methods[ROUTER_MAX_METHODS];

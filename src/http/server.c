@@ -271,7 +271,10 @@ serve_ops(struct mg_connection *c, const struct http_server *s,
 			status = 503;
 		}
 	} else {
-		obj = json_pack("{s:s}", "status", "ok");
+		/* /healthz: a constant answer, sent as such. */
+		static const char ok[] = "{\"status\":\"ok\"}";
+		return http_send_text(c, 200, rid, "application/json; charset=utf-8",
+		    ok, sizeof(ok) - 1);
 	}
 	status = http_send_json(c, status, rid, obj);
 	json_decref(obj);
@@ -318,10 +321,15 @@ serve_api(struct mg_connection *c, const struct http_server *s,
 	call.hdr_bk_user = mg_get_header(c, "BK_User");
 	call.hdr_tenant = mg_get_header(c, "X-Bkcmdb-Supplier-Account");
 	call.hdr_tenant_alt = mg_get_header(c, "HTTP_BK_SUPPLIER_ACCOUNT");
-	api_serve(route->fn, &call, reply);
+	if (route->text_fn != NULL)
+		api_serve_text(route->text_fn, &call, reply);
+	else
+		api_serve(route->fn, &call, reply);
 	free(body);
 	*code = reply->err.code;
-	status = http_send_envelope(c, rid, &reply->err, reply->data);
+	status = reply->has_text ?
+	    http_send_envelope_text(c, rid, &reply->err, reply->text.buf, reply->text.len) :
+	    http_send_envelope(c, rid, &reply->err, reply->data);
 	return status;
 }
 
@@ -367,7 +375,7 @@ out:
 	metrics_end(route ? route->name : "-", code, now_seconds() - start);
 	access_log(ri, rid, status, code, now_seconds() - start, reply.app_code,
 	    reply.operator);
-	json_decref(reply.data);
+	api_reply_free(&reply);
 	return status;
 }
 

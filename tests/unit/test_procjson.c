@@ -974,6 +974,92 @@ test_encode_oom(void **state)
 	tpl_clear(&t);
 }
 
+/*
+ * procjson_write is the text twin of procjson_encode (the list answer is
+ * written with it): both encode the same values to the same object. With
+ * allocation n failing, the buffer says so or holds that same text.
+ */
+static void
+test_write_matches_encode(void **state)
+{
+	static const char *const infos[] = {
+		mixed_info,
+		"{'bk_process_name': 'n', 'bk_func_name': 'f', 'proc_num': 7, 'bind_info': []}",
+		"{'bk_process_name': 'n', 'bk_func_name': 'f', 'bind_info': null, 'priority': -5}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(infos) / sizeof(infos[0]); i++) {
+		struct proc_values v;
+		json_t *want;
+		long n;
+
+		(void)decode(infos[i], &v);
+		want = procjson_encode(&v);
+		assert_non_null(want);
+		for (n = 0;; n++) {
+			struct jbuf b;
+			bool fired;
+
+			fault_arm(n, false);
+			jbuf_init(&b, 16);
+			jbuf_open(&b, '{');
+			procjson_write(&b, &v);
+			jbuf_close(&b, '}');
+			fired = fault_disarm();
+			if (!jbuf_failed(&b)) {
+				json_t *got = json_loads(b.buf, 0, NULL);
+				assert_non_null(got);
+				assert_true(json_equal(got, want));
+				json_decref(got);
+			}
+			jbuf_free(&b);
+			if (!fired)
+				break;
+		}
+		assert_true(n > 3);
+		json_decref(want);
+		proc_values_clear(&v);
+	}
+}
+
+/* jbuf_str escapes what JSON needs escaped and nothing else: every byte
+ * comes back through a JSON parser unchanged. */
+static void
+test_jbuf_escape(void **state)
+{
+	static const char text[] = "a\"b\\c/d\ne\tf\x01g\x1fh\x7fi\xc3\xa9\xe2\x80\xa8j";
+	static const char tail[] = ",0,null,false,{\"k\":[1]},{\"x\":\"\",\"y\":[]}]";
+	struct jbuf b;
+	json_t *got;
+
+	(void)state;
+	jbuf_init(&b, 4);
+	jbuf_open(&b, '[');
+	jbuf_str(&b, text);
+	jbuf_int(&b, INT64_MIN);
+	jbuf_int(&b, 0);
+	jbuf_null(&b);
+	jbuf_bool(&b, false);
+	jbuf_json(&b, "{\"k\":[1]}", 9);
+	jbuf_open(&b, '{');
+	jbuf_key(&b, "x");
+	jbuf_str(&b, "");
+	jbuf_key(&b, "y");
+	jbuf_open(&b, '[');
+	jbuf_close(&b, ']');
+	jbuf_close(&b, '}');
+	jbuf_close(&b, ']');
+	assert_false(jbuf_failed(&b));
+	got = json_loads(b.buf, 0, NULL);
+	assert_non_null(got);
+	assert_string_equal(json_string_value(json_array_get(got, 0)), text);
+	assert_true(json_integer_value(json_array_get(got, 1)) == INT64_MIN);
+	assert_string_equal(b.buf + b.len - (sizeof(tail) - 1), tail);
+	json_decref(got);
+	jbuf_free(&b);
+}
+
 int
 run_procjson_tests(void)
 {
@@ -1001,6 +1087,8 @@ run_procjson_tests(void)
 		cmocka_unit_test(test_copy_oom),
 		cmocka_unit_test(test_decode_oom),
 		cmocka_unit_test(test_encode_oom),
+		cmocka_unit_test(test_write_matches_encode),
+		cmocka_unit_test(test_jbuf_escape),
 	};
 
 	return cmocka_run_group_tests_name("procjson", tests, NULL, NULL);
