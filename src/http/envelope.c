@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -57,8 +58,53 @@ http_request_id(const struct mg_connection *c, char *out)
 		for (size_t i = 0; i < sizeof(k); i++)
 			raw[i] ^= (unsigned char)(k >> (8 * i));
 	}
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = "0123456789abcdef"[raw[i] >> 4];
+		out[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
+	}
+	out[2 * sizeof(raw)] = '\0';
+}
+
+/*
+ * CivetWeb sends the status line and every header with a send(2) of its
+ * own: eight TCP segments for one answer, each a system call here and a
+ * wake-up of the client (strace of one list_process_instance). The common
+ * answer -- HTTP/1.1 kept alive, not HEAD, not 413 -- is therefore written
+ * here, headers and body in one write, with the headers CivetWeb would
+ * have sent (its keep-alive rule gives keep-alive for exactly these
+ * requests). false: not such an answer, or out of memory; CivetWeb's
+ * writer then does it.
+ */
+static bool
+send_one_write(struct mg_connection *c, int status, const char *request_id,
+    const char *content_type, const char *text, size_t len)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *conn = mg_get_header(c, "Connection");
+	char head[512], date[40];
+	time_t now = time(NULL);
+	struct tm tm;
+	char *buf;
+	int n;
+
+	if (ri == NULL || ri->http_version == NULL || ri->request_method == NULL ||
+	    strcmp(ri->http_version, "1.1") != 0 || strcmp(ri->request_method, "HEAD") == 0 ||
+	    status == 413 || (conn != NULL && strcasecmp(conn, "keep-alive") != 0))
+		return false;
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+		return false;
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nX-Request-Id: %s\r\nDate: %s\r\n"
+	    "Connection: keep-alive\r\n\r\n", status,
+	    mg_get_response_code_text(c, status), content_type, len, request_id, date);
+	if (n < 0 || (size_t)n >= sizeof(head) || (buf = malloc((size_t)n + len)) == NULL)
+		return false;
+	memcpy(buf, head, (size_t)n);
+	memcpy(buf + n, text, len);
+	mg_write(c, buf, (size_t)n + len);
+	free(buf);
+	return true;
 }
 
 /* true when c carries a parsed HEAD request. CivetWeb's error paths run
@@ -78,6 +124,9 @@ send_text(struct mg_connection *c, int status, const char *request_id,
     const char *content_type, const char *text, size_t len, const char *allow)
 {
 	char clen[24];
+
+	if (send_one_write(c, status, request_id, content_type, text, len))
+		return status;
 
 	snprintf(clen, sizeof(clen), "%zu", len);
 	/* Fails only when something was sent already: then adding a body
