@@ -77,7 +77,7 @@ http_request_id(const struct mg_connection *c, char *out)
  */
 static bool
 send_one_write(struct mg_connection *c, int status, const char *request_id,
-    const char *content_type, const char *text, size_t len)
+    const char *content_type, const char *text, size_t len, const char *allow)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	const char *conn = mg_get_header(c, "Connection");
@@ -95,9 +95,10 @@ send_one_write(struct mg_connection *c, int status, const char *request_id,
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
 		return false;
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nX-Request-Id: %s\r\nDate: %s\r\n"
+	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n%s%s%sDate: %s\r\n"
 	    "Connection: keep-alive\r\n\r\n", status,
-	    mg_get_response_code_text(c, status), content_type, len, request_id, date);
+	    mg_get_response_code_text(c, status), content_type, len, request_id,
+	    allow ? "Allow: " : "", allow ? allow : "", allow ? "\r\n" : "", date);
 	if (n < 0 || (size_t)n >= sizeof(head) || (buf = malloc((size_t)n + len)) == NULL)
 		return false;
 	memcpy(buf, head, (size_t)n);
@@ -125,7 +126,7 @@ send_text(struct mg_connection *c, int status, const char *request_id,
 {
 	char clen[24];
 
-	if (send_one_write(c, status, request_id, content_type, text, len))
+	if (send_one_write(c, status, request_id, content_type, text, len, allow))
 		return status;
 
 	snprintf(clen, sizeof(clen), "%zu", len);
