@@ -61,7 +61,7 @@ static const char usage[] =
 "                             is not up yet (default 0: try once)\n"
 "  PROCSVC_LISTEN             [address:]port to listen on (default 127.0.0.1:8080)\n"
 "  PROCSVC_THREADS            HTTP connections served at once (default 256)\n"
-"  PROCSVC_DB_POOL            database connections (default 2 x CPU cores + 2);\n"
+"  PROCSVC_DB_POOL            database connections (default 4 x CPU cores + 4);\n"
 "                             a request holds one only while it runs SQL\n"
 "  PROCSVC_DB_WAIT_MS         longest wait of a request for a free database\n"
 "                             connection (or decode memory) before 503 (default 2000)\n"
@@ -392,7 +392,7 @@ cmd_serve(void)
 		cores = 1;
 	/* Sizing: README "Connections and threads". */
 	if (env_long("PROCSVC_THREADS", 1, 4096, 256, &threads) != 0 ||
-	    env_long("PROCSVC_DB_POOL", 1, 1000, 2 * cores + 2, &pool) != 0 ||
+	    env_long("PROCSVC_DB_POOL", 1, 1000, 4 * cores + 4, &pool) != 0 ||
 	    env_long("PROCSVC_DB_WAIT_MS", 1, 600000, 2000, &wait_ms) != 0 ||
 	    env_long("PROCSVC_DECODE_MEMORY", 16L << 20, 1L << 40, 1L << 30, &decode_memory) != 0 ||
 	    env_long("PROCSVC_MAX_BODY", 1024, 1L << 30, 4194304, &max_body) != 0 ||
