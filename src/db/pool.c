@@ -109,43 +109,50 @@ unqueue(struct db_pool *p, struct waiter *w)
 		p->tail = prev;
 }
 
+/* A thread waits for one connection at a time: its queue entry is its own
+ * (and lives as long as the thread, longer than any wait). */
+static _Thread_local struct waiter self;
+
 struct db_conn *
 db_pool_get(struct db_pool *p, struct err *e)
 {
-	struct waiter w = { .conn = NULL, .next = NULL };
+	struct waiter *w = &self;
+	struct db_conn *c = NULL;
 	struct timespec deadline;
 	int rc = 0;
 
 	pthread_mutex_lock(&p->lock);
 	/* A free connection goes to a newcomer only when nobody queues. */
 	if (p->head == NULL && p->nfree > 0) {
-		w.conn = p->free[--p->nfree];
+		c = p->free[--p->nfree];
 		pthread_mutex_unlock(&p->lock);
-		return w.conn;
+		return c;
 	}
 	deadline_after(&deadline, p->wait_ms);
-	pthread_cond_init(&w.handed, &p->clock);
+	w->conn = NULL;
+	w->next = NULL;
+	pthread_cond_init(&w->handed, &p->clock);
 	if (p->tail != NULL)
-		p->tail->next = &w;
+		p->tail->next = w;
 	else
-		p->head = &w;
-	p->tail = &w;
+		p->head = w;
+	p->tail = w;
 	p->waiting++;
-	while (w.conn == NULL && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&w.handed, &p->lock, &deadline);
+	while (w->conn == NULL && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->handed, &p->lock, &deadline);
 	p->waiting--;
-	if (w.conn == NULL) {
-		unqueue(p, &w);
+	if ((c = w->conn) == NULL) {
+		unqueue(p, w);
 		p->timeouts++;
 	}
 	pthread_mutex_unlock(&p->lock);
-	pthread_cond_destroy(&w.handed);
-	if (w.conn == NULL) {
+	pthread_cond_destroy(&w->handed);
+	if (c == NULL) {
 		log_warn("no database connection free within %ld ms (PROCSVC_DB_POOL=%zu)",
 		    p->wait_ms, p->size);
 		err_server(e, "database busy, retry later");
 	}
-	return w.conn;
+	return c;
 }
 
 void
