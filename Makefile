@@ -110,7 +110,7 @@ build/test_db: tests/db/test_db.c $(DB_SRC) $(wildcard src/db/*.h src/common/*.h
 	    $(shell pkg-config --cflags --libs cmocka libpq) -lpthread
 
 # What operators see: the listen address and DATABASE_URL redaction.
-OPS_TEST_SRC := tests/ops/test_ops.c src/common/addr.c src/common/err.c src/common/log.c src/db/conninfo.c
+OPS_TEST_SRC := tests/ops/test_ops.c src/common/addr.c src/common/err.c src/common/log.c src/common/str.c src/db/conninfo.c
 build/test_ops: $(OPS_TEST_SRC) src/common/addr.h src/common/err.h src/db/conninfo.h
 	@mkdir -p build
 	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $(OPS_TEST_SRC) \

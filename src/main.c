@@ -71,6 +71,10 @@ static const char usage[] =
 "  PROCSVC_DECODE_MEMORY      bytes large request bodies may hold at once while\n"
 "                             they are decoded (default 1073741824)\n"
 "  PROCSVC_REQUEST_TIMEOUT_MS time a client has to send its request (default 10000)\n"
+"  PROCSVC_LOG_LEVEL          least severe log lines written: debug, info, warn,\n"
+"                             error (default info)\n"
+"  PROCSVC_LOG_PROBES=off     no access lines for GET /healthz, /readyz, /metrics\n"
+"                             (they are still counted in /metrics)\n"
 "  PROCSVC_MIGRATIONS         migrations directory (default: ./migrations, then\n"
 "                             ../share/procsvc/migrations beside the binary,\n"
 "                             then /usr/share/procsvc/migrations)\n"
@@ -111,6 +115,34 @@ env_long(const char *name, long lo, long hi, long def, long *out)
 		return -1;
 	}
 	*out = n;
+	return 0;
+}
+
+/* PROCSVC_LOG_LEVEL: the least severe log lines written (default info). */
+static int
+log_config(void)
+{
+	const char *v = getenv("PROCSVC_LOG_LEVEL");
+	enum log_level level = LOG_INFO;
+
+	if (v != NULL && *v != '\0' && !log_level_parse(v, &level))
+		return config_error("PROCSVC_LOG_LEVEL=%.32s: use debug, info, warn or error", v);
+	log_set_level(level);
+	return 0;
+}
+
+/* An on/off switch from env name: *out is def when unset. */
+static int
+env_switch(const char *name, bool def, bool *out)
+{
+	const char *v = getenv(name);
+
+	*out = def;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+		return config_error("%s=%.32s: use on or off", name, v);
+	*out = strcmp(v, "on") == 0;
 	return 0;
 }
 
@@ -265,7 +297,7 @@ cmd_migrate(int argc, char **argv)
 
 	if (parse_migrate_args(argc, argv, &a) != 0)
 		return EXIT_CONFIG;
-	if ((url = database_url()) == NULL ||
+	if (log_config() != 0 || (url = database_url()) == NULL ||
 	    env_long("PROCSVC_DB_WAIT_S", 0, 3600, 0, &wait_s) != 0 ||
 	    load_migrations(&set) != 0) {
 		migration_set_free(&set);
@@ -399,6 +431,8 @@ cmd_serve(void)
 	    env_long("PROCSVC_REQUEST_TIMEOUT_MS", 100, 3600000, 10000, &timeout) != 0 ||
 	    env_long("PROCSVC_DB_WAIT_S", 0, 3600, 0, &wait_s) != 0)
 		goto out;
+	if (log_config() != 0 || env_switch("PROCSVC_LOG_PROBES", true, &http.log_probes) != 0)
+		goto out;
 	if (auth != NULL && *auth != '\0' && strcmp(auth, "off") != 0 && strcmp(auth, "on") != 0) {
 		rc = config_error("PROCSVC_AUTH=%s: use \"off\" (or leave it unset)", auth);
 		goto out;
@@ -416,6 +450,8 @@ cmd_serve(void)
 	http.threads = (int)threads;
 	http.max_body = (size_t)max_body;
 	http.request_timeout_ms = timeout;
+	http.version = PROCSVC_VERSION;
+	http.commit = PROCSVC_COMMIT;
 	api.schema_version = migrate_latest(&set);
 	api.db_pool = (size_t)pool;
 	api.db_wait_ms = wait_ms;

@@ -52,6 +52,7 @@ void
 api_gauges(struct api_gauges *out)
 {
 	struct svc_pool_stats p;
+	size_t bytes, waiting;
 
 	svc_pool_stats(&p);
 	out->db_pool_size = p.size;
@@ -60,7 +61,9 @@ api_gauges(struct api_gauges *out)
 	out->db_open = p.open;
 	out->db_waiting = p.waiting;
 	out->db_wait_timeouts = p.timeouts;
-	budget_usage(&decode_budget, &out->decode_bytes, &out->decode_waiting);
+	budget_usage(&decode_budget, &bytes, &waiting);
+	out->decode_bytes = bytes;
+	out->decode_waiting = waiting;
 }
 
 /* Walks the parsed document for what Jansson accepts but the contract does
@@ -612,6 +615,7 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 		    "the tenant must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'");
 		goto out;
 	}
+	snprintf(out->tenant, sizeof(out->tenant), "%s", tenant);
 	if ((ctx = svc_ctx_new()) == NULL) {
 		err_oom(&out->err);
 		goto out;

@@ -59,9 +59,9 @@ bool api_ready(char *reason, size_t n) MUST_CHECK;
 
 /* Live gauges for GET /metrics. */
 struct api_gauges {
-	size_t db_pool_size, db_in_use, db_idle, db_open, db_waiting;
+	unsigned long long db_pool_size, db_in_use, db_idle, db_open, db_waiting;
 	unsigned long long db_wait_timeouts;
-	size_t decode_bytes, decode_waiting;
+	unsigned long long decode_bytes, decode_waiting;
 };
 void api_gauges(struct api_gauges *out);
 
@@ -103,6 +103,7 @@ struct api_reply {
 	struct err err;        /* failure: code, HTTP status, message */
 	char app_code[65];     /* for the access log (never the secret) */
 	char operator[129];
+	char tenant[65];       /* the tenant the request ran as; "" when refused first */
 };
 
 /*

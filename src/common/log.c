@@ -1,9 +1,52 @@
 #include "common/log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "common/str.h"
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+/* Set once at start, read by every thread. */
+static _Atomic int min_level = LOG_INFO;
+
+static _Thread_local char current_request[LOG_REQUEST_ID_MAX + 1];
+
+/* Room kept at the end of every line for the closing "}\n" and its NUL. */
+#define LINE_TAIL 3
+
+bool
+log_level_parse(const char *s, enum log_level *out)
+{
+	for (size_t i = 0; s != NULL && i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return true;
+		}
+	return false;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	min_level = (int)level;
+}
+
+bool
+log_enabled(enum log_level level)
+{
+	return (int)level >= min_level;
+}
+
+void
+log_set_request(const char *request_id)
+{
+	snprintf(current_request, sizeof(current_request), "%s",
+	    request_id ? request_id : "");
+}
 
 void
 log_now(char *buf, size_t n)
@@ -18,47 +61,161 @@ log_now(char *buf, size_t n)
 	snprintf(buf, n, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
 }
 
-void
-log_escape(char *out, size_t n, const char *s)
+/* Appends raw text when it fits whole; false (nothing added) otherwise. */
+static bool
+put(struct log_line *l, const char *s, size_t n)
 {
-	size_t len = strlen(out);
+	if (l->len + n + LINE_TAIL > sizeof(l->buf))
+		return false;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	return true;
+}
 
-	for (; *s != '\0' && len + 7 < n; s++) {
-		unsigned char c = (unsigned char)*s;
+/*
+ * The length of the UTF-8 character at s (at most avail bytes readable),
+ * or 0 when the bytes there are not one.
+ */
+static size_t
+utf8_char(const char *s, size_t avail)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+
+	return n != 0 && n <= avail && utf8_valid(s, n) ? n : 0;
+}
+
+/*
+ * Appends s (at most max bytes of it) as JSON string content, leaving room
+ * for the closing quote. Stops before a character that does not fit.
+ */
+static void
+put_escaped(struct log_line *l, const char *s, size_t max)
+{
+	size_t i = 0, len = strnlen(s, max);
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		const char *out = s + i;
+		char esc[8];
+		size_t n = 1, m = 1;
+
 		if (c == '"' || c == '\\') {
-			out[len++] = '\\';
-			out[len++] = (char)c;
-		} else if (c < 0x20) {
-			len += (size_t)snprintf(out + len, n - len, "\\u%04x", c);
-		} else {
-			out[len++] = (char)c;
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			out = esc, m = 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			out = esc, m = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
+		} else if (c >= 0x80 && (n = m = utf8_char(s + i, len - i)) == 0) {
+			/* Not UTF-8: the byte's value, as nginx writes it. */
+			n = 1;
+			out = esc, m = (size_t)snprintf(esc, sizeof(esc), "\\\\x%02X", c);
 		}
+		if (l->len + m + 1 + LINE_TAIL > sizeof(l->buf))
+			return;
+		memcpy(l->buf + l->len, out, m);
+		l->len += m;
+		i += n;
 	}
-	out[len] = '\0';
 }
 
 void
-log_line(const char *json)
+log_str(struct log_line *l, const char *key, const char *value, size_t max)
 {
-	char line[8192];
+	size_t start = l->len, klen;
 
-	snprintf(line, sizeof(line), "%s\n", json);
-	fputs(line, stderr);
+	if (l->off)
+		return;
+	klen = strlen(key);
+	/* ,"key":"  plus at least the closing quote */
+	if (l->len + klen + 6 + 1 + LINE_TAIL > sizeof(l->buf))
+		return;
+	(void)put(l, ",\"", 2);
+	(void)put(l, key, klen);
+	(void)put(l, "\":\"", 3);
+	if (value != NULL)
+		put_escaped(l, value, max);
+	if (!put(l, "\"", 1))
+		l->len = start;
+}
+
+static void
+put_number(struct log_line *l, const char *key, const char *num)
+{
+	char field[128];
+	int n;
+
+	if (l->off)
+		return;
+	n = snprintf(field, sizeof(field), ",\"%s\":%s", key, num);
+	if (n > 0 && (size_t)n < sizeof(field))
+		(void)put(l, field, (size_t)n);
 }
 
 void
-log_msg(const char *level, const char *fmt, ...)
+log_int(struct log_line *l, const char *key, long long v)
 {
-	char text[2048], line[4096], now[32];
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", v);
+	put_number(l, key, num);
+}
+
+void
+log_ms(struct log_line *l, const char *key, double v)
+{
+	char num[48];
+
+	snprintf(num, sizeof(num), "%.3f", v);
+	put_number(l, key, num);
+}
+
+void
+log_begin(struct log_line *l, enum log_level level)
+{
+	char now[32];
+	int n;
+
+	l->len = 0;
+	l->off = !log_enabled(level);
+	if (l->off)
+		return;
+	log_now(now, sizeof(now));
+	n = snprintf(l->buf, sizeof(l->buf), "{\"time\":\"%s\",\"level\":\"%s\"", now,
+	    level_names[level]);
+	l->len = (size_t)n;
+	if (current_request[0] != '\0')
+		log_str(l, "request_id", current_request, LOG_REQUEST_ID_MAX);
+}
+
+void
+log_end(struct log_line *l)
+{
+	if (l->off)
+		return;
+	/* LINE_TAIL was kept free by every append. */
+	memcpy(l->buf + l->len, "}\n", 3);
+	fputs(l->buf, stderr);
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	struct log_line l;
+	char text[2048];
 	va_list ap;
+	size_t n;
 
+	log_begin(&l, level);
+	if (l.off)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_now(now, sizeof(now));
-	snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"",
-	    now, level);
-	log_escape(line, sizeof(line) - 3, text);
-	strcat(line, "\"}");
-	log_line(line);
+	/* libpq's messages end in a line break: not part of the message. */
+	for (n = strlen(text); n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' ||
+	    text[n - 1] == ' '); n--)
+		text[n - 1] = '\0';
+	log_str(&l, "msg", text, sizeof(text));
+	log_end(&l);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/counter.h"
 #include "common/log.h"
 
 static void
@@ -44,6 +45,7 @@ conn_open(struct db_conn *c, const char *conninfo, struct err *e)
 	conn_close(c);
 	c->pg = PQconnectdbParams(keys, vals, 1);
 	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+		counter_inc(COUNTER_DB_CONNECT_ERRORS);
 		log_error("database connection failed: %s",
 		    c->pg ? PQerrorMessage(c->pg) : "out of memory");
 		conn_close(c);
@@ -52,6 +54,7 @@ conn_open(struct db_conn *c, const char *conninfo, struct err *e)
 	}
 	/* Server notices (e.g. "already exists, skipping") are not our log. */
 	PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+	log_debug("database connection opened (backend pid %d)", PQbackendPID(c->pg));
 	return 0;
 }
 
@@ -107,6 +110,7 @@ conn_map_error(const PGresult *r, const struct db_conn *c, struct err *e)
 		snprintf(e->constraint, sizeof(e->constraint), "%s", cons ? cons : "");
 		return;
 	}
+	counter_inc(COUNTER_DB_STATEMENT_ERRORS);
 	log_error("database error %s: %s", state ? state : "(none)",
 	    r ? PQresultErrorMessage(r) : c->pg ? PQerrorMessage(c->pg) : "no connection");
 	err_server(e, "database error, retry later");

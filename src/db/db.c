@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/counter.h"
+#include "common/log.h"
 #include "db/conn.h"
 #include "db/pool.h"
 
@@ -89,6 +91,8 @@ reconnect(struct db *db, struct err *e)
 {
 	db->in_tx = false;
 	if (db->pinned && db->conn->pg != NULL) {
+		counter_inc(COUNTER_DB_STATEMENT_ERRORS);
+		log_error("database connection lost inside a transaction");
 		err_server(e, "database connection lost, retry later");
 		return -1;
 	}

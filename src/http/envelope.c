@@ -119,6 +119,16 @@ is_head(const struct mg_connection *c)
 	    strcmp(ri->request_method, "HEAD") == 0;
 }
 
+/* Body bytes written on c go into the request's tally, when it keeps one. */
+static void
+tally(const struct mg_connection *c, size_t len)
+{
+	struct http_sent *sent = mg_get_user_connection_data(c);
+
+	if (sent != NULL)
+		sent->body_bytes += len;
+}
+
 /* http_send_text with an optional Allow header (NULL: none). */
 static int
 send_text(struct mg_connection *c, int status, const char *request_id,
@@ -144,8 +154,8 @@ send_text(struct mg_connection *c, int status, const char *request_id,
 		mg_response_header_add(c, "Connection", "close", -1);
 	mg_response_header_send(c);
 	/* A response to HEAD has the headers of the GET answer and no body. */
-	if (!is_head(c))
-		mg_write(c, text, len);
+	if (!is_head(c) && mg_write(c, text, len) > 0)
+		tally(c, len);
 	return status;
 }
 
@@ -172,8 +182,8 @@ send_raw(struct mg_connection *c, int status, const char *request_id,
 	    "X-Request-Id: %s\r\n"
 	    "Connection: close\r\n\r\n",
 	    status, mg_get_response_code_text(c, status), len, request_id);
-	if (!is_head(c))
-		mg_write(c, text, len);
+	if (!is_head(c) && mg_write(c, text, len) > 0)
+		tally(c, len);
 	return status;
 }
 

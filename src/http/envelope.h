@@ -13,6 +13,16 @@
 #define REQUEST_ID_MAX 64
 
 /*
+ * What was written for the request being served (the access log's
+ * response_bytes). While the connection's user data
+ * (mg_set_user_connection_data) points at one, every sender below adds the
+ * body bytes it writes; the server sets it for the life of a request.
+ */
+struct http_sent {
+	size_t body_bytes;
+};
+
+/*
  * The request id: the X-Request-Id header when it is 1-64 characters of
  * [A-Za-z0-9._-], else 32 fresh random lowercase hex characters. out must
  * hold REQUEST_ID_MAX + 1 bytes.

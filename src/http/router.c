@@ -52,6 +52,12 @@ router_find(const char *path, bool *esb)
 	return NULL;
 }
 
+const struct route *
+router_route(size_t i)
+{
+	return i < sizeof(routes) / sizeof(routes[0]) ? &routes[i] : NULL;
+}
+
 const char *const *
 router_methods(const struct route *r, bool esb)
 {

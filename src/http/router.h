@@ -29,6 +29,10 @@ struct route {
 /* The route for path, or NULL (404); *esb tells which of its paths it was. */
 const struct route *router_find(const char *path, bool *esb);
 
+/* The i-th route of the table (from 0), NULL past the last: every API,
+ * for the metrics' api label. */
+const struct route *router_route(size_t i);
+
 /* The methods the path (native or ESB) of r takes, NULL-terminated. */
 const char *const *router_methods(const struct route *r, bool esb);
 

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,7 @@ now_seconds(void)
  * Reads the whole body (Content-Length or chunked) into *out (caller frees).
  * 0 ok; 1 over max (413); -1 the client sent less than it promised, or took
  * longer than timeout_ms (api-contract.md §10: 10 s for a whole request).
+ * *len is the bytes received, also on failure (then *out is NULL).
  *
  * mg_read(n) returns only once n bytes arrived or the client went quiet for
  * CivetWeb's request_timeout_ms, so a large n lets a client that trickles a
@@ -121,6 +123,7 @@ read_body(struct mg_connection *c, size_t max, long timeout_ms, char **out,
 			break;
 		chunk = now_seconds() - t0 < 0.05 ? (chunk < (1u << 20) ? chunk * 2 : chunk) : 16;
 	}
+	*len = n;
 	if (n > max) {
 		free(buf);
 		return 1;
@@ -131,36 +134,97 @@ read_body(struct mg_connection *c, size_t max, long timeout_ms, char **out,
 	}
 	buf[n] = '\0';
 	*out = buf;
-	*len = n;
 	return 0;
 incomplete:
+	*len = n;
 	free(buf);
 	return -1;
 }
 
-/* ri may be NULL or half parsed (on_http_error): every field is optional. */
-static void
-access_log(const struct mg_request_info *ri, const char *request_id,
-    int status, int code, double secs, const char *app, const char *op)
-{
-	const char *method = ri && ri->request_method ? ri->request_method : "";
-	const char *path = ri && ri->local_uri ? ri->local_uri : "";
-	char line[2048], now[32];
+/*
+ * One request from its first handling to its answer: what its access line
+ * and its metrics need. exchange_begin and exchange_end bracket every
+ * answer the server gives, handled or rejected, so each request is counted
+ * and logged exactly once.
+ */
+struct exchange {
+	char rid[REQUEST_ID_MAX + 1];
+	double start;
+	struct http_sent sent;    /* the connection's user data meanwhile */
+	const char *api;          /* metrics label: a route name, a probe, "-" */
+	int status, code;
+	size_t bytes_in;          /* request body bytes received */
+	const char *app, *operator, *tenant; /* "" until known; never a secret */
+	bool quiet;               /* a probe under PROCSVC_LOG_PROBES=off */
+};
 
-	log_now(now, sizeof(now));
-	snprintf(line, sizeof(line), "{\"time\":\"%s\",\"type\":\"access\",\"request_id\":\"%s\",\"method\":\"",
-	    now, request_id);
-	log_escape(line, sizeof(line) - 400, method);
-	strcat(line, "\",\"path\":\"");
-	log_escape(line, sizeof(line) - 350, path);
-	snprintf(line + strlen(line), sizeof(line) - strlen(line),
-	    "\",\"status\":%d,\"code\":%d,\"duration_ms\":%.3f,\"app\":\"", status,
-	    code, secs * 1000.0);
-	log_escape(line, sizeof(line) - 200, app);
-	strcat(line, "\",\"operator\":\"");
-	log_escape(line, sizeof(line) - 3, op);
-	strcat(line, "\"}");
-	log_line(line);
+static void
+exchange_begin(struct mg_connection *c, struct exchange *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->start = now_seconds();
+	x->api = "-";
+	x->app = x->operator = x->tenant = "";
+	metrics_begin();
+	http_request_id(c, x->rid);
+	/* Every line this thread logs until the answer carries the id. */
+	log_set_request(x->rid);
+	mg_set_user_connection_data(c, &x->sent);
+}
+
+/* The first word of s, at most cap bytes: a request line CivetWeb could
+ * not parse may run on through the headers in its method or URI. */
+static size_t
+first_word(const char *s, size_t cap)
+{
+	size_t n = s != NULL ? strcspn(s, " \t\r\n") : 0;
+
+	return n < cap ? n : cap;
+}
+
+/*
+ * The access line. ri may be half parsed (CivetWeb's rejections): the
+ * method and URI may be NULL or any bytes, so each is optional, capped and
+ * escaped. Written at warn for a 5xx, else info.
+ */
+static void
+access_log(const struct mg_request_info *ri, const struct exchange *x, double secs)
+{
+	const char *path = ri == NULL ? NULL : ri->local_uri ? ri->local_uri : ri->request_uri;
+	struct log_line l;
+	char client[80] = "";
+
+	log_begin(&l, x->status >= 500 ? LOG_WARN : LOG_INFO);
+	if (l.off)
+		return;
+	if (ri != NULL)
+		snprintf(client, sizeof(client), "%.48s:%d", ri->remote_addr, ri->remote_port);
+	log_str(&l, "type", "access", 8);
+	log_str(&l, "client", client, sizeof(client));
+	log_str(&l, "method", ri ? ri->request_method : NULL,
+	    first_word(ri ? ri->request_method : NULL, 32));
+	log_str(&l, "path", path, first_word(path, 512));
+	log_int(&l, "status", x->status);
+	log_int(&l, "code", x->code);
+	log_ms(&l, "duration_ms", secs * 1000.0);
+	log_int(&l, "request_bytes", (long long)x->bytes_in);
+	log_int(&l, "response_bytes", (long long)x->sent.body_bytes);
+	log_str(&l, "app", x->app, 64);
+	log_str(&l, "operator", x->operator, 128);
+	log_str(&l, "tenant", x->tenant, 64);
+	log_end(&l);
+}
+
+static void
+exchange_end(struct mg_connection *c, struct exchange *x)
+{
+	double secs = now_seconds() - x->start;
+
+	metrics_end(x->api, x->status, x->code, secs);
+	if (!x->quiet)
+		access_log(mg_get_request_info(c), x, secs);
+	log_set_request(NULL);
+	mg_set_user_connection_data(c, NULL);
 }
 
 static int send_error(struct mg_connection *c, const char *rid, int status,
@@ -295,7 +359,7 @@ is_ops_path(const char *path)
 static int
 serve_api(struct mg_connection *c, const struct http_server *s,
     const struct route *route, const char *rid, struct api_reply *reply,
-    int *code)
+    int *code, size_t *bytes_in)
 {
 	const char *framing = bad_framing(mg_get_request_info(c));
 	struct api_call call;
@@ -307,6 +371,7 @@ serve_api(struct mg_connection *c, const struct http_server *s,
 		return send_error(c, rid, 400, ERR_BAD_JSON, NULL, code,
 		    "malformed HTTP request: %s", framing);
 	rc = read_body(c, s->cfg->max_body, s->cfg->request_timeout_ms, &body, &body_len);
+	*bytes_in = body_len;
 	if (rc != 0)
 		return rc > 0 ?
 		    send_error(c, rid, 413, ERR_TOO_MANY, NULL, code,
@@ -347,36 +412,56 @@ handle(struct mg_connection *c, void *cbdata)
 	const char *method = ri && ri->request_method ? ri->request_method : "";
 	const struct route *route = NULL;
 	struct api_reply reply;
-	char rid[REQUEST_ID_MAX + 1];
-	double start = now_seconds();
+	struct exchange x;
 	bool esb = false;
-	int status, code = 0;
 
 	memset(&reply, 0, sizeof(reply));
-	metrics_begin();
-	http_request_id(c, rid);
+	exchange_begin(c, &x);
 	if (is_ops_path(path)) {
+		x.api = path + 1; /* "healthz", "readyz", "metrics" */
 		/* HEAD is GET without the body (http_send_text drops it). */
-		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-			status = serve_ops(c, s, path, rid);
-		else
-			status = send_405(c, rid, method, ops_methods, &code);
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+			x.quiet = !s->cfg->log_probes;
+			x.status = serve_ops(c, s, path, x.rid);
+		} else {
+			x.status = send_405(c, x.rid, method, ops_methods, &x.code);
+		}
 		goto out;
 	}
 	route = router_find(path, &esb);
-	if (route == NULL)
-		status = send_error(c, rid, 404, ERR_NOT_FOUND, NULL, &code,
+	if (route == NULL) {
+		x.status = send_error(c, x.rid, 404, ERR_NOT_FOUND, NULL, &x.code,
 		    "no such API: %.200s", path);
-	else if (!router_allows(router_methods(route, esb), method))
-		status = send_405(c, rid, method, router_methods(route, esb), &code);
+		goto out;
+	}
+	x.api = route->name;
+	if (!router_allows(router_methods(route, esb), method))
+		x.status = send_405(c, x.rid, method, router_methods(route, esb), &x.code);
 	else
-		status = serve_api(c, s, route, rid, &reply, &code);
+		x.status = serve_api(c, s, route, x.rid, &reply, &x.code, &x.bytes_in);
+	x.app = reply.app_code;
+	x.operator = reply.operator;
+	x.tenant = reply.tenant;
 out:
-	metrics_end(route ? route->name : "-", code, now_seconds() - start);
-	access_log(ri, rid, status, code, now_seconds() - start, reply.app_code,
-	    reply.operator);
+	exchange_end(c, &x);
 	api_reply_free(&reply);
-	return status;
+	return x.status;
+}
+
+/*
+ * true while this worker thread's connection ended in an answer from
+ * on_http_error to a request CivetWeb gave no URI (it then closes the
+ * connection): on_connection_close must not answer that request again.
+ */
+static _Thread_local bool rejected_unrouted;
+
+/* The envelope for a request CivetWeb did not route; the exchange is begun. */
+static void
+answer_rejected(struct mg_connection *c, struct exchange *x, struct err *e)
+{
+	x->status = http_send_envelope_raw(c, x->rid, e);
+	x->code = e->code;
+	exchange_end(c, x);
 }
 
 /*
@@ -386,20 +471,18 @@ out:
  * HTTP_MAX_HEADER_BYTES. The request is then parsed partly or not at all:
  * its method, URI and version may be NULL or any bytes, so nothing of it is
  * used but the headers CivetWeb did parse. These answers get the envelope
- * too (api-contract.md §2). All are the client's fault, so none is a 5xx:
- * a 505 becomes 400, and only CivetWeb's own internal faults are 503.
+ * too (api-contract.md §2), an access line and a count under api "-". All
+ * are the client's fault, so none is a 5xx: a 505 becomes 400, and only
+ * CivetWeb's own internal faults are 503.
  */
 static int
 on_http_error(struct mg_connection *c, int status, const char *msg)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
+	struct exchange x;
 	struct err e = { 0 };
-	char rid[REQUEST_ID_MAX + 1];
-	double start = now_seconds();
-	int sent;
 
-	metrics_begin();
-	http_request_id(c, rid);
+	exchange_begin(c, &x);
 	if (status == 413 || status == 431)
 		err_set_http(&e, 431, ERR_TOO_MANY, NULL,
 		    "the request line and headers exceed %d bytes", HTTP_MAX_HEADER_BYTES);
@@ -411,10 +494,37 @@ on_http_error(struct mg_connection *c, int status, const char *msg)
 	else
 		err_set_http(&e, 400, ERR_BAD_JSON, NULL, "malformed HTTP request: %.200s",
 		    msg ? msg : "");
-	sent = http_send_envelope_raw(c, rid, &e);
-	metrics_end("-", e.code, now_seconds() - start);
-	access_log(ri, rid, sent, e.code, now_seconds() - start, "", "");
+	rejected_unrouted = ri == NULL || ri->local_uri == NULL;
+	answer_rejected(c, &x, &e);
 	return 0;
+}
+
+/*
+ * A request whose target CivetWeb neither routes nor rejects ("*", or an
+ * absolute URI naming another host or port) gets no answer from it: it
+ * only closes the connection. It is answered here, as the last thing on
+ * that connection, like the other requests CivetWeb cannot route, so that
+ * it too is answered, counted and logged.
+ */
+static void
+on_connection_close(const struct mg_connection *cc)
+{
+	const struct mg_request_info *ri = mg_get_request_info(cc);
+	bool unanswered = ri != NULL && ri->request_method != NULL &&
+	    ri->local_uri == NULL && !rejected_unrouted;
+	/* CivetWeb hands the connection over as const; it is its own,
+	 * writable object, and still open here. */
+	struct mg_connection *c = (struct mg_connection *)(uintptr_t)cc;
+	struct exchange x;
+	struct err e = { 0 };
+
+	rejected_unrouted = false;
+	if (!unanswered)
+		return;
+	exchange_begin(c, &x);
+	err_set_http(&e, 400, ERR_BAD_JSON, NULL, "malformed HTTP request: the request "
+	    "target must be a path on this server");
+	answer_rejected(c, &x, &e);
 }
 
 /*
@@ -422,8 +532,8 @@ on_http_error(struct mg_connection *c, int status, const char *msg)
  * (Address already in use)") only through log_message; mg_start2's own
  * error text is a generic "Failed to setup server ports". http_start points
  * this at its buffer while it starts, on its own thread: the first message
- * there is the cause. Messages from other threads or later are dropped, as
- * they were before this callback existed.
+ * there is the cause. Every other message goes to our log, with the
+ * request id of the request being served when there is one.
  */
 static _Thread_local char *start_error;
 static _Thread_local size_t start_error_size;
@@ -431,9 +541,18 @@ static _Thread_local size_t start_error_size;
 static int
 on_log_message(const struct mg_connection *c, const char *msg)
 {
+	struct log_line l;
+
 	(void)c;
-	if (start_error != NULL && start_error[0] == '\0')
+	if (start_error != NULL && start_error[0] == '\0') {
 		snprintf(start_error, start_error_size, "%s", msg);
+		return 1;
+	}
+	/* After the cause, start-up says the same again in other words. */
+	log_begin(&l, start_error != NULL ? LOG_DEBUG : LOG_WARN);
+	log_str(&l, "source", "civetweb", 16);
+	log_str(&l, "msg", msg, 1024);
+	log_end(&l);
 	return 1;
 }
 
@@ -476,11 +595,18 @@ http_start(const struct http_config *cfg, struct err *e)
 		return NULL;
 	}
 	s->cfg = cfg;
+	metrics_init(cfg->version, cfg->commit);
+	for (size_t i = 0; router_route(i) != NULL; i++)
+		metrics_add_api(router_route(i)->name);
+	metrics_add_api("healthz");
+	metrics_add_api("readyz");
+	metrics_add_api("metrics");
 	snprintf(threads, sizeof(threads), "%d", cfg->threads);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->request_timeout_ms);
 	memset(&cb, 0, sizeof(cb));
 	cb.init_thread = init_thread;
 	cb.http_error = on_http_error;
+	cb.connection_close = on_connection_close;
 	cb.log_message = on_log_message;
 	mg_init_library(0);
 	init.callbacks = &cb;

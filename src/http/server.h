@@ -7,6 +7,7 @@
 #ifndef PROCSVC_HTTP_SERVER_H
 #define PROCSVC_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ struct http_config {
 	int threads;               /* CivetWeb workers = HTTP connections served at once */
 	size_t max_body;           /* bytes; larger bodies get 413 */
 	long request_timeout_ms;
+	bool log_probes;           /* access lines for GET /healthz, /readyz, /metrics */
+	const char *version;       /* procsvc_build_info's labels */
+	const char *commit;
 };
 
 struct http_server;

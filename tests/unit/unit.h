@@ -21,6 +21,7 @@
 int run_common_tests(void);
 int run_procjson_tests(void);
 int run_jscan_tests(void);
+int run_log_tests(void);
 
 /*
  * Fault injection. fault_arm(n, sticky): the allocation n calls from now

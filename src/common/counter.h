@@ -1,0 +1,47 @@
+/*
+ * counter: process-wide event counters that any layer bumps where the event
+ * happens (src/db counts its errors) and GET /metrics renders, so that a
+ * lower layer can be counted without a path of its own up through every
+ * layer above it.
+ *
+ * Adding one is one line in COUNTER_LIST: its id, the metric name (a
+ * Prometheus counter, ending in _total), its labels (a fixed string, "" for
+ * none) and its HELP text. Lines of one metric name form one family: they
+ * are adjacent, and only the first carries the HELP text (NULL after it).
+ *
+ * Lock-free (relaxed atomics): cheap on any path. C library only.
+ */
+#ifndef PROCSVC_COUNTER_H
+#define PROCSVC_COUNTER_H
+
+#include <stddef.h>
+
+#define COUNTER_LIST(X) \
+	X(DB_CONNECT_ERRORS, "procsvc_db_errors_total", "kind=\"connect\"", \
+	    "Database errors: connection attempts that failed (connect), statements that " \
+	    "failed other than on a constraint, including lost connections and timeouts (statement).") \
+	X(DB_STATEMENT_ERRORS, "procsvc_db_errors_total", "kind=\"statement\"", NULL)
+
+enum counter_id {
+#define COUNTER_ENUM(id, name, labels, help) COUNTER_##id,
+	COUNTER_LIST(COUNTER_ENUM)
+#undef COUNTER_ENUM
+	COUNTER_COUNT
+};
+
+struct counter_def {
+	const char *name;    /* procsvc_db_errors_total */
+	const char *labels;  /* kind="connect", or "" */
+	const char *help;    /* NULL: same family as the line before */
+};
+
+/* COUNTER_LIST as data, indexed by enum counter_id. */
+extern const struct counter_def counter_defs[COUNTER_COUNT];
+
+/* Adds one. Any thread. */
+void counter_inc(enum counter_id id);
+
+/* The value now. Any thread. */
+unsigned long long counter_get(enum counter_id id);
+
+#endif
