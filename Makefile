@@ -123,6 +123,15 @@ build/test_db_tsan: tests/db/test_db.c $(DB_SRC) $(wildcard src/db/*.h src/commo
 	$(CC) $(CFLAGS_BASE) -O1 -fsanitize=thread $(PKG_CFLAGS) -o $@ tests/db/test_db.c $(DB_SRC) \
 	    $(shell pkg-config --cflags --libs cmocka libpq) -lpthread
 
+# promtool checks the metrics page and the example alert rules in make
+# test. It is taken out of Debian's prometheus package rather than
+# installing it (scripts/promtool.sh says why), once per machine.
+PROMTOOL_DIR ?= $(if $(HOME),$(HOME)/.cache/procsvc,$(CURDIR)/build/tools)
+PROMTOOL := $(PROMTOOL_DIR)/promtool
+
+$(PROMTOOL):
+	@bash scripts/promtool.sh "$(PROMTOOL_DIR)"
+
 # Installs only what is missing, so a second run costs one dpkg query.
 deps:
 	@missing=""; for p in $(DEPS_APT); do \
@@ -143,7 +152,8 @@ stop-db:
 
 test: deps
 	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_db_tsan build/test_ops build/test_hostile
-	@bash scripts/test.sh
+	@$(MAKE) --no-print-directory "$(PROMTOOL)" || echo "promtool could not be fetched: its checks will fail"
+	@PROMTOOL="$(PROMTOOL)" bash scripts/test.sh
 
 # Coverage-guided fuzzing (clang's libFuzzer), not part of make test:
 # fuzz_body drives the body decoder and process codec, fuzz_pipeline the
@@ -202,6 +212,7 @@ install: build/procsvc
 	install -m 0644 migrations/*.sql $(DESTDIR)$(DATADIR)/migrations/
 	install -m 0644 docs/procsvc.1 $(DESTDIR)$(MANDIR)/procsvc.1
 	install -m 0644 packaging/procsvc.env.example $(DESTDIR)$(DATADIR)/procsvc.env.example
+	install -m 0644 packaging/procsvc-alerts.yml $(DESTDIR)$(DATADIR)/procsvc-alerts.yml
 	install -m 0644 LICENSE README.md CHANGELOG.md docs/api.md $(DESTDIR)$(DOCDIR)/
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/procsvc.service > $(DESTDIR)$(UNITDIR)/procsvc.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/procsvc.service

@@ -10,8 +10,9 @@
 # 4. the ASan/UBSan server on a free port, then the HTTP cases in tests/cases
 #    (only files whose path contains FILTER / $TEST_FILTER) and the
 #    runner's self-test (tests/runner/selftest.json)
-# 5. a clean SIGTERM shutdown, and no sanitizer report in any log
-# 6. the hostile group (scripts/hostile.sh; TEST_NO_HOSTILE=1 skips it)
+# 5. logs and metrics as operators use them (scripts/test_obs.sh)
+# 6. a clean SIGTERM shutdown, and no sanitizer report in any log
+# 7. the hostile group (scripts/hostile.sh; TEST_NO_HOSTILE=1 skips it)
 #
 # The last line is "N passed, N failed"; the exit status is 1 when anything
 # failed or could not run. Everything started here is torn down on exit.
@@ -30,6 +31,8 @@ cd "$ROOT" || exit 1
 
 # shellcheck source-path=SCRIPTDIR source=test_ops.sh disable=SC1091
 . "$ROOT/scripts/test_ops.sh"
+# shellcheck source-path=SCRIPTDIR source=test_obs.sh disable=SC1091
+. "$ROOT/scripts/test_obs.sh"
 
 SERVER_BIN=${PROCSVC_BIN:-build/procsvc-asan}
 RUNNER_BIN=${TEST_RUNNER:-build/test_runner}
@@ -503,6 +506,9 @@ cli_checks() {
 	check_exit 2 "bad PROCSVC_AUTH" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_AUTH=maybe "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_LISTEN" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_LISTEN=999.1.1.1:99999 "$SERVER_BIN" serve
 	check_exit 2 "bad migrate step" DATABASE_URL="$db_url" "$SERVER_BIN" migrate down zero
+	check_exit 2 "bad PROCSVC_LOG_LEVEL" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_LOG_LEVEL=verbose "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_LOG_LEVEL (migrate)" DATABASE_URL="$db_url" PROCSVC_LOG_LEVEL=INFO "$SERVER_BIN" migrate status
+	check_exit 2 "bad PROCSVC_LOG_PROBES" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_LOG_PROBES=quiet "$SERVER_BIN" serve
 	if [ -z "$fails" ]; then
 		say "command line: usage and configuration errors exit 2 with one line"
 		ok
@@ -524,9 +530,13 @@ run_server_suite() {
 		ops_probe
 		run_cases
 		runner_selftest
+		obs_promtool
+		obs_metric_names
+		obs_rejected
 		round_trips
 		readyz_follows_schema
 		database_outage
+		obs_db_request_id
 	else
 		say "http cases: not run, the server did not start"
 		bad
@@ -582,6 +592,7 @@ main() {
 		ops_install
 		ops_run_dir
 		ops_docs
+		obs_levels
 		run_server_suite
 		[ -n "${TEST_NO_HOSTILE:-}" ] || run_hostile
 		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite

@@ -194,7 +194,8 @@ ops_install() {
 	bin=$dest/usr/bin/procsvc
 	for f in "$bin" "$dest/usr/share/procsvc/migrations/0001_init.up.sql" \
 		"$dest/usr/share/man/man1/procsvc.1" "$dest/usr/lib/systemd/system/procsvc.service" \
-		"$dest/usr/share/procsvc/procsvc.env.example" "$dest/usr/share/doc/procsvc/LICENSE" \
+		"$dest/usr/share/procsvc/procsvc.env.example" "$dest/usr/share/procsvc/procsvc-alerts.yml" \
+		"$dest/usr/share/doc/procsvc/LICENSE" \
 		"$dest/usr/share/doc/procsvc/api.md"; do
 		[ -f "$f" ] || ops_fails="$ops_fails; missing ${f#"$dest"}"
 	done
