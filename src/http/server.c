@@ -501,8 +501,9 @@ on_http_error(struct mg_connection *c, int status, const char *msg)
 
 /*
  * A request whose target CivetWeb neither routes nor rejects ("*", or an
- * absolute URI naming another host or port) gets no answer from it: it
- * only closes the connection. It is answered here, as the last thing on
+ * absolute URI: CivetWeb takes one only when it names this port and the
+ * authentication domain, which procsvc does not use) gets no answer from
+ * it: it only closes the connection. It is answered here, as the last thing on
  * that connection, like the other requests CivetWeb cannot route, so that
  * it too is answered, counted and logged.
  */
