@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 
 #include "api/api.h"
+#include "common/log.h"
 #include "http/server.h"
 #include "../hostile/net.h"
 
@@ -78,6 +79,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	http.max_body = 4194304;
 	/* Inputs that stall (a short body) must not cost seconds each. */
 	http.request_timeout_ms = 300;
+	http.version = "fuzz";
+	http.commit = "fuzz";
+	/* An access line per input would bury libFuzzer's own output. */
+	log_set_level(LOG_WARN);
 	if (http_start(&http, &e) == NULL) {
 		fprintf(stderr, "fuzz_pipeline: %s\n", e.msg);
 		abort();
