@@ -28,19 +28,42 @@ static const char *apis[MAX_APIS] = { "-" };
 static size_t napis = 1;
 static const char *build_version = "", *build_commit = "";
 
-/* Per api: requests per latency bucket (the last is +Inf, not cumulative
- * here) and the sum of their durations in nanoseconds. */
-static _Atomic unsigned long long hist[MAX_APIS][NBUCKETS + 1];
-static _Atomic unsigned long long hist_sum_ns[MAX_APIS];
-static _Atomic long in_flight;
+/*
+ * The counts are kept in stripes, and each thread counts in its own
+ * (threads take stripes in turn): two requests that end at the same moment
+ * on two cores then rarely touch the same cache line. One shared set of
+ * atomics made every request's five increments bounce between the cores;
+ * a stripe costs that only when two running threads share it. A scrape
+ * adds the stripes up.
+ */
+#define STRIPES 16
 
-/* key: (api index + 1) << 48 | status << 32 | code; 0 is a free slot. */
-struct series {
-	_Atomic uint64_t key;
-	_Atomic unsigned long long count;
-};
-static struct series series[SERIES_SLOTS];
-static _Atomic unsigned long long series_other;
+struct stripe {
+	/* Per api: requests per latency bucket (the last is +Inf, not
+	 * cumulative here) and the sum of their durations in nanoseconds. */
+	_Atomic unsigned long long hist[MAX_APIS][NBUCKETS + 1];
+	_Atomic unsigned long long hist_sum_ns[MAX_APIS];
+	_Atomic unsigned long long count[SERIES_SLOTS]; /* per series slot */
+	_Atomic unsigned long long other;               /* past the table */
+	_Atomic long in_flight;
+} __attribute__((aligned(64)));
+static struct stripe stripes[STRIPES];
+
+/* The series of the table, shared by every stripe: key (api index + 1)
+ * << 48 | status << 32 | code; 0 is a free slot. */
+static _Atomic uint64_t series_key[SERIES_SLOTS];
+
+static _Atomic unsigned next_stripe;
+static _Thread_local struct stripe *my_stripe;
+
+static struct stripe *
+stripe(void)
+{
+	if (my_stripe == NULL)
+		my_stripe = &stripes[atomic_fetch_add_explicit(&next_stripe, 1,
+		    memory_order_relaxed) % STRIPES];
+	return my_stripe;
+}
 
 void
 metrics_init(const char *version, const char *commit)
@@ -76,46 +99,60 @@ api_index(const char *api)
 void
 metrics_begin(void)
 {
-	atomic_fetch_add_explicit(&in_flight, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&stripe()->in_flight, 1, memory_order_relaxed);
 }
 
-/* Counts one request of key: finds its slot, or claims a free one. */
+/* Counts one request of key in st: finds the key's slot, or claims a free
+ * one. */
 static void
-series_add(uint64_t key)
+series_add(struct stripe *st, uint64_t key)
 {
 	size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - SERIES_BITS));
 
 	for (size_t i = 0; i < SERIES_SLOTS; i++) {
-		struct series *s = &series[(h + i) & (SERIES_SLOTS - 1)];
-		uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
+		size_t slot = (h + i) & (SERIES_SLOTS - 1);
+		uint64_t k = atomic_load_explicit(&series_key[slot], memory_order_acquire);
 		if (k == 0) {
 			/* On failure k receives the key another thread claimed
 			 * the slot with, which may be ours. */
-			if (atomic_compare_exchange_strong_explicit(&s->key, &k, key,
+			if (atomic_compare_exchange_strong_explicit(&series_key[slot], &k, key,
 			    memory_order_acq_rel, memory_order_acquire))
 				k = key;
 		}
 		if (k == key) {
-			atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&st->count[slot], 1, memory_order_relaxed);
 			return;
 		}
 	}
-	atomic_fetch_add_explicit(&series_other, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->other, 1, memory_order_relaxed);
 }
 
 void
 metrics_end(const char *api, int status, int code, double seconds)
 {
+	struct stripe *st = stripe();
 	size_t a = api_index(api), b;
 
-	series_add((uint64_t)(a + 1) << 48 | (uint64_t)(status & 0xffff) << 32 |
+	series_add(st, (uint64_t)(a + 1) << 48 | (uint64_t)(status & 0xffff) << 32 |
 	    (uint32_t)code);
 	for (b = 0; b < NBUCKETS && seconds > buckets[b]; b++)
 		;
-	atomic_fetch_add_explicit(&hist[a][b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&hist_sum_ns[a],
+	atomic_fetch_add_explicit(&st->hist[a][b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->hist_sum_ns[a],
 	    seconds > 0 ? (unsigned long long)(seconds * 1e9) : 0, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&in_flight, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&st->in_flight, 1, memory_order_relaxed);
+}
+
+/* The sum over the stripes of the counter at byte offset off in each. */
+static unsigned long long
+sum_ull(size_t off)
+{
+	unsigned long long n = 0;
+
+	for (size_t i = 0; i < STRIPES; i++)
+		n += atomic_load_explicit((_Atomic unsigned long long *)((char *)&stripes[i] + off),
+		    memory_order_relaxed);
+	return n;
 }
 
 /* A label value, escaped as the text format wants (\\, \", \n). */
@@ -159,11 +196,11 @@ render_requests(FILE *f)
 	put_family(f, "procsvc_requests_total", "counter",
 	    "Requests answered, by API (\"-\": no API), HTTP status and envelope code.");
 	for (size_t i = 0; i < SERIES_SLOTS; i++) {
-		uint64_t k = atomic_load_explicit(&series[i].key, memory_order_acquire);
+		uint64_t k = atomic_load_explicit(&series_key[i], memory_order_acquire);
 		if (k == 0)
 			continue;
 		rows[n][0] = k;
-		rows[n][1] = atomic_load_explicit(&series[i].count, memory_order_relaxed);
+		rows[n][1] = sum_ull(offsetof(struct stripe, count) + i * sizeof(stripes[0].count[0]));
 		n++;
 	}
 	qsort(rows, n, sizeof(rows[0]), cmp_key);
@@ -173,7 +210,7 @@ render_requests(FILE *f)
 		    a < napis ? apis[a] : "-", (unsigned)(rows[i][0] >> 32 & 0xffff),
 		    (unsigned)(rows[i][0] & 0xffffffffu), (unsigned long long)rows[i][1]);
 	}
-	other = atomic_load_explicit(&series_other, memory_order_relaxed);
+	other = sum_ull(offsetof(struct stripe, other));
 	if (other > 0)
 		fprintf(f, "procsvc_requests_total{api=\"-\",status=\"other\",code=\"other\"} %llu\n",
 		    other);
@@ -189,7 +226,8 @@ render_latency(FILE *f)
 	for (size_t a = 0; a < napis; a++) {
 		unsigned long long cum = 0;
 		for (size_t b = 0; b <= NBUCKETS; b++) {
-			cum += atomic_load_explicit(&hist[a][b], memory_order_relaxed);
+			cum += sum_ull(offsetof(struct stripe, hist) +
+			    (a * (NBUCKETS + 1) + b) * sizeof(stripes[0].hist[0][0]));
 			if (b < NBUCKETS)
 				fprintf(f, "procsvc_request_duration_seconds_bucket{api=\"%s\",le=\"%g\"} %llu\n",
 				    apis[a], buckets[b], cum);
@@ -199,7 +237,8 @@ render_latency(FILE *f)
 		}
 		fprintf(f, "procsvc_request_duration_seconds_sum{api=\"%s\"} %.9f\n"
 		    "procsvc_request_duration_seconds_count{api=\"%s\"} %llu\n", apis[a],
-		    (double)atomic_load_explicit(&hist_sum_ns[a], memory_order_relaxed) / 1e9,
+		    (double)sum_ull(offsetof(struct stripe, hist_sum_ns) +
+			a * sizeof(stripes[0].hist_sum_ns[0])) / 1e9,
 		    apis[a], cum);
 	}
 }
@@ -295,6 +334,7 @@ metrics_render(const struct metrics_gauges *g, size_t *len)
 	char *buf = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&buf, &size);
+	long in_flight;
 	bool ok;
 
 	if (f == NULL)
@@ -309,8 +349,10 @@ metrics_render(const struct metrics_gauges *g, size_t *len)
 	ok = render_requests(f);
 	render_latency(f);
 	put_family(f, "procsvc_in_flight_requests", "gauge", "Requests being served.");
-	fprintf(f, "procsvc_in_flight_requests %ld\n",
-	    atomic_load_explicit(&in_flight, memory_order_relaxed));
+	in_flight = 0;
+	for (size_t i = 0; i < STRIPES; i++)
+		in_flight += atomic_load_explicit(&stripes[i].in_flight, memory_order_relaxed);
+	fprintf(f, "procsvc_in_flight_requests %ld\n", in_flight);
 	render_counters(f);
 	render_gauges(f, g);
 	render_process(f);
