@@ -48,17 +48,25 @@ log_set_request(const char *request_id)
 	    request_id ? request_id : "");
 }
 
-void
-log_now(char *buf, size_t n)
+/* "2026-12-02T01:02:03.456Z" into buf. */
+static void
+log_now(char buf[static 40])
 {
 	struct timespec ts;
 	struct tm tm;
-	char base[24];
+	size_t n;
+	int ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, n, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	ms = (int)(ts.tv_nsec / 1000000) % 1000;
+	buf[n++] = '.';
+	buf[n++] = (char)('0' + ms / 100);
+	buf[n++] = (char)('0' + ms / 10 % 10);
+	buf[n++] = (char)('0' + ms % 10);
+	buf[n++] = 'Z';
+	buf[n] = '\0';
 }
 
 /* Appends raw text when it fits whole; false (nothing added) otherwise. */
@@ -173,14 +181,14 @@ log_ms(struct log_line *l, const char *key, double v)
 void
 log_begin(struct log_line *l, enum log_level level)
 {
-	char now[32];
+	char now[40];
 	int n;
 
 	l->len = 0;
 	l->off = !log_enabled(level);
 	if (l->off)
 		return;
-	log_now(now, sizeof(now));
+	log_now(now);
 	n = snprintf(l->buf, sizeof(l->buf), "{\"time\":\"%s\",\"level\":\"%s\"", now,
 	    level_names[level]);
 	l->len = (size_t)n;

@@ -83,7 +83,4 @@ void log_ms(struct log_line *l, const char *key, double v);
 /* Closes the object and writes the line. */
 void log_end(struct log_line *l);
 
-/* "2026-12-02T01:02:03.456Z" into buf (at least 32 bytes). */
-void log_now(char *buf, size_t n);
-
 #endif
