@@ -65,6 +65,16 @@ http_request_id(const struct mg_connection *c, char *out)
 	out[2 * sizeof(raw)] = '\0';
 }
 
+/* Body bytes written on c go into the request's tally, when it keeps one. */
+static void
+tally(const struct mg_connection *c, size_t len)
+{
+	struct http_sent *sent = mg_get_user_connection_data(c);
+
+	if (sent != NULL)
+		sent->body_bytes += len;
+}
+
 /*
  * CivetWeb sends the status line and every header with a send(2) of its
  * own: eight TCP segments for one answer, each a system call here and a
@@ -103,7 +113,8 @@ send_one_write(struct mg_connection *c, int status, const char *request_id,
 		return false;
 	memcpy(buf, head, (size_t)n);
 	memcpy(buf + n, text, len);
-	mg_write(c, buf, (size_t)n + len);
+	if (mg_write(c, buf, (size_t)n + len) > 0)
+		tally(c, len);
 	free(buf);
 	return true;
 }
@@ -119,15 +130,6 @@ is_head(const struct mg_connection *c)
 	    strcmp(ri->request_method, "HEAD") == 0;
 }
 
-/* Body bytes written on c go into the request's tally, when it keeps one. */
-static void
-tally(const struct mg_connection *c, size_t len)
-{
-	struct http_sent *sent = mg_get_user_connection_data(c);
-
-	if (sent != NULL)
-		sent->body_bytes += len;
-}
 
 /* http_send_text with an optional Allow header (NULL: none). */
 static int
