@@ -108,18 +108,28 @@ put_escaped(struct log_line *l, const char *s, size_t max)
 		char esc[8];
 		size_t n = 1, m = 1;
 
-		if (c == '"' || c == '\\') {
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			/* The common case, a run of plain ASCII: copied at once. */
+			for (n = 1; i + n < len; n++) {
+				c = (unsigned char)s[i + n];
+				if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+					break;
+			}
+			m = n;
+			if (l->len + m + 1 + LINE_TAIL > sizeof(l->buf))
+				n = m = sizeof(l->buf) - LINE_TAIL - 1 - l->len;
+		} else if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			out = esc, m = 2;
 		} else if (c < 0x20 || c == 0x7f) {
 			out = esc, m = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
-		} else if (c >= 0x80 && (n = m = utf8_char(s + i, len - i)) == 0) {
+		} else if ((n = m = utf8_char(s + i, len - i)) == 0) {
 			/* Not UTF-8: the byte's value, as nginx writes it. */
 			n = 1;
 			out = esc, m = (size_t)snprintf(esc, sizeof(esc), "\\\\x%02X", c);
 		}
-		if (l->len + m + 1 + LINE_TAIL > sizeof(l->buf))
+		if (m == 0 || l->len + m + 1 + LINE_TAIL > sizeof(l->buf))
 			return;
 		memcpy(l->buf + l->len, out, m);
 		l->len += m;
@@ -147,51 +157,78 @@ log_str(struct log_line *l, const char *key, const char *value, size_t max)
 		l->len = start;
 }
 
-static void
-put_number(struct log_line *l, const char *key, const char *num)
+/* ,"key":  false (nothing added) when it does not fit with room for a
+ * 24-character value. */
+static bool
+put_key(struct log_line *l, const char *key)
 {
-	char field[128];
-	int n;
+	size_t klen = strlen(key);
 
-	if (l->off)
-		return;
-	n = snprintf(field, sizeof(field), ",\"%s\":%s", key, num);
-	if (n > 0 && (size_t)n < sizeof(field))
-		(void)put(l, field, (size_t)n);
+	if (l->off || l->len + klen + 4 + 24 + LINE_TAIL > sizeof(l->buf))
+		return false;
+	(void)put(l, ",\"", 2);
+	(void)put(l, key, klen);
+	(void)put(l, "\":", 2);
+	return true;
+}
+
+/* The digits of v, written backwards from end; returns where they start. */
+static char *
+digits(char *end, unsigned long long v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
 }
 
 void
 log_int(struct log_line *l, const char *key, long long v)
 {
-	char num[32];
+	char num[24], *p;
 
-	snprintf(num, sizeof(num), "%lld", v);
-	put_number(l, key, num);
+	if (!put_key(l, key))
+		return;
+	p = digits(num + sizeof(num), v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
+	if (v < 0)
+		*--p = '-';
+	(void)put(l, p, (size_t)(num + sizeof(num) - p));
 }
 
 void
 log_ms(struct log_line *l, const char *key, double v)
 {
-	char num[48];
+	char num[24], *p;
+	unsigned long long thousandths;
 
-	snprintf(num, sizeof(num), "%.3f", v);
-	put_number(l, key, num);
+	if (!put_key(l, key))
+		return;
+	/* Durations: not negative, far below 10^15 ms. */
+	thousandths = v > 0 && v < 1e15 ? (unsigned long long)(v * 1000.0 + 0.5) : 0;
+	p = digits(num + sizeof(num), thousandths);
+	while (num + sizeof(num) - p < 4)
+		*--p = '0';
+	(void)put(l, p, (size_t)(num + sizeof(num) - p) - 3);
+	(void)put(l, ".", 1);
+	(void)put(l, num + sizeof(num) - 3, 3);
 }
 
 void
 log_begin(struct log_line *l, enum log_level level)
 {
 	char now[40];
-	int n;
 
 	l->len = 0;
 	l->off = !log_enabled(level);
 	if (l->off)
 		return;
 	log_now(now);
-	n = snprintf(l->buf, sizeof(l->buf), "{\"time\":\"%s\",\"level\":\"%s\"", now,
-	    level_names[level]);
-	l->len = (size_t)n;
+	(void)put(l, "{\"time\":\"", 9);
+	(void)put(l, now, strlen(now));
+	(void)put(l, "\",\"level\":\"", 11);
+	(void)put(l, level_names[level], strlen(level_names[level]));
+	(void)put(l, "\"", 1);
 	if (current_request[0] != '\0')
 		log_str(l, "request_id", current_request, LOG_REQUEST_ID_MAX);
 }
@@ -203,7 +240,7 @@ log_end(struct log_line *l)
 		return;
 	/* LINE_TAIL was kept free by every append. */
 	memcpy(l->buf + l->len, "}\n", 3);
-	fputs(l->buf, stderr);
+	fwrite(l->buf, 1, l->len + 2, stderr);
 }
 
 void
