@@ -25,6 +25,7 @@ enum {
 	ERR_TOO_LONG = 1199015,        /* string longer than its limit */
 	ERR_NOT_FOUND = 1199019,       /* unknown service instance / API */
 	ERR_TOO_MANY = 1199035,        /* batch or body over its limit */
+	ERR_PAGE_LIMIT = 1199059,      /* page.limit over its maximum (bk-cmdb's CCErrCommPageLimitIsExceeded) */
 	ERR_SERVER = 1199999,          /* server fault (database, memory): retry later, HTTP 503 */
 	ERR_MODULE_UNKNOWN = 1101034,
 	ERR_MODULE_OTHER_BIZ = 1113004,
@@ -33,6 +34,7 @@ enum {
 	ERR_PT_NAME_DUP = 1113019,
 	ERR_PT_FUNC_DUP = 1113020,
 	ERR_SI_FROM_TEMPLATE = 1108035,
+	ERR_PROC_FROM_TEMPLATE = 1113022, /* deleting a process made from a template */
 	ERR_AUTH_APP = 1306403,
 	ERR_AUTH_USER = 1306401,
 };
