@@ -224,11 +224,15 @@ out:
 	return rc;
 }
 
+/* FOR SHARE (api-contract.md §11.2): a delete of the instance, which takes
+ * FOR UPDATE, either commits first (the row is gone: 1199019) or waits
+ * until the caller's transaction has added its processes, so it never
+ * leaves them without their instance. */
 static const struct pq_stmt si_get_stmt = {
 	"si_get",
 	"SELECT bk_biz_id, bk_module_id, bk_host_id, service_template_id "
-	"FROM service_instance WHERE bk_supplier_account = $1 AND id = $2",
-	true,
+	"FROM service_instance WHERE bk_supplier_account = $1 AND id = $2 FOR SHARE",
+	false,
 };
 
 int
