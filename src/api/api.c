@@ -405,6 +405,62 @@ api_get_array(json_t *obj, const char *base, const char *key, size_t max,
 	return 0;
 }
 
+int
+api_get_array_later(json_t *obj, const char *base, const char *key, size_t max,
+    const char *noun, json_t **out, struct err *over, struct err *e)
+{
+	struct err now = { 0 };
+
+	if (api_get_array(obj, base, key, max, noun, out, &now) == 0)
+		return 0;
+	if (now.code != ERR_TOO_MANY) {
+		err_copy(e, &now);
+		return -1;
+	}
+	err_copy(over, &now); /* keeps the first */
+	*out = NULL;
+	return 0;
+}
+
+int
+api_report_later(const struct err *over, struct err *e)
+{
+	if (!err_isset(over))
+		return 0;
+	err_copy(e, over);
+	return -1;
+}
+
+int
+api_get_ids(json_t *obj, const char *key, size_t max, struct id_list *out,
+    struct err *over, struct err *e)
+{
+	json_t *arr, *v;
+	struct jpath p;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (api_get_array_later(obj, "", key, max, "ids", &arr, over, e) != 0)
+		return -1;
+	if (arr == NULL || json_array_size(arr) == 0)
+		return 0;
+	jpath_init(&p);
+	json_array_foreach(arr, i, v) {
+		if (!json_is_integer(v)) {
+			jpath_elem(&p, key, i);
+			err_set(e, ERR_BAD_JSON, jpath_str(&p), "must be an integer id");
+			return -1;
+		}
+	}
+	out->ids = calloc(json_array_size(arr), sizeof(*out->ids));
+	if (out->ids == NULL)
+		return err_oom(e);
+	json_array_foreach(arr, i, v) {
+		out->ids[out->n++] = json_integer_value(v);
+	}
+	return 0;
+}
+
 json_t *
 api_id_array(const struct id_list *ids)
 {
@@ -623,6 +679,7 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 	req.ctx = ctx;
 	req.tenant = tenant;
 	req.operator = operator;
+	req.long_msg = &out->long_msg;
 	if (th != NULL) {
 		/* Room for a typical list answer at once. */
 		jbuf_init(&out->text, 8192);
@@ -642,8 +699,11 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 			err_server(&out->err, "internal error");
 		}
 		out->data = NULL;
-	} else if (th == NULL && out->data == NULL) {
-		out->data = json_null();
+	} else {
+		free(out->long_msg); /* a message only a failure carries */
+		out->long_msg = NULL;
+		if (th == NULL && out->data == NULL)
+			out->data = json_null();
 	}
 out:
 	/* The database connection goes back before the answer is written. */
@@ -673,4 +733,6 @@ api_reply_free(struct api_reply *out)
 	out->data = NULL;
 	jbuf_free(&out->text);
 	out->has_text = false;
+	free(out->long_msg);
+	out->long_msg = NULL;
 }

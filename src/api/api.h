@@ -101,6 +101,9 @@ struct api_reply {
 	struct jbuf text;      /* success of an api_text_handler: the data */
 	bool has_text;         /* text holds the data (data is NULL) */
 	struct err err;        /* failure: code, HTTP status, message */
+	/* failure: the whole message when err.msg holds a shortened one
+	 * (svc_req.long_msg); owned by the reply, NULL when none */
+	char *long_msg;
 	char app_code[65];     /* for the access log (never the secret) */
 	char operator[129];
 	char tenant[65];       /* the tenant the request ran as; "" when refused first */
@@ -162,6 +165,32 @@ int api_get_array(json_t *obj, const char *base, const char *key, size_t max,
  */
 void api_type_error(const char *base, const char *key, const char *what,
     struct err *e);
+
+/*
+ * As api_get_array, for a check table whose row 1 (structure) runs over the
+ * whole request before its size row (api-contract.md §11): an array over
+ * max is not an error yet. It is recorded in *over (the first such array
+ * only; see api_report_later) and *out is NULL, so its elements are never
+ * decoded (§10 "Array limits") while the rest of the request still is.
+ */
+int api_get_array_later(json_t *obj, const char *base, const char *key,
+    size_t max, const char *noun, json_t **out, struct err *over,
+    struct err *e) MUST_CHECK;
+
+/* After the structural checks: e = *over, if set (-1), else 0. */
+int api_report_later(const struct err *over, struct err *e) MUST_CHECK;
+
+/*
+ * Reads an optional list of ids, obj[key] at the top level of the body,
+ * into out (malloc'ed; empty when the key is absent, null or [], and when
+ * the list has more than max ids: that goes to *over, as
+ * api_get_array_later does): not an array, or an element that is not a
+ * JSON integer (a string, a real, true, null) -> -1 with e 1199000 naming
+ * the field or the element (api-contract.md §11.2). The values themselves
+ * are not judged.
+ */
+int api_get_ids(json_t *obj, const char *key, size_t max, struct id_list *out,
+    struct err *over, struct err *e) MUST_CHECK;
 
 /* A JSON array of the ids, or NULL when out of memory. */
 json_t *api_id_array(const struct id_list *ids);

@@ -65,12 +65,12 @@ out:
 	return rc;
 }
 
-/* §8: {property, relation} per process, written as text. */
-static void
-write_record(struct jbuf *b, const struct proc_record *r)
+void
+api_write_process_record(struct jbuf *b, const struct proc_record *r,
+    const char *property_key)
 {
 	jbuf_open(b, '{');
-	jbuf_key(b, "property");
+	jbuf_key(b, property_key);
 	jbuf_open(b, '{');
 	procjson_write(b, &r->v);
 	jbuf_key(b, "bk_process_id");
@@ -117,7 +117,7 @@ api_list_process_instance(const struct svc_req *req, json_t *body,
 		return -1;
 	jbuf_open(out, '[');
 	for (size_t i = 0; i < list.n; i++)
-		write_record(out, &list.items[i]);
+		api_write_process_record(out, &list.items[i], "property");
 	jbuf_close(out, ']');
 	proc_record_list_free(&list);
 	return 0;

@@ -137,6 +137,7 @@ void proc_template_list_free(struct proc_template_list *l);
  */
 struct proc_key {
 	int64_t id;
+	int64_t parent; /* service instance / service template */
 	char *name, *func, *regex;
 };
 

@@ -27,7 +27,10 @@ struct pq_stmt {
 	bool read_only;
 };
 
-#define CONN_MAX_PREPARED 64
+/* Statements one connection keeps prepared; more run unprepared (still
+ * parameterised). Above the number of statements procsvc has (the lists
+ * alone have 16 shapes). */
+#define CONN_MAX_PREPARED 128
 
 struct db_conn {
 	PGconn *pg;  /* NULL until opened, and after conn_close */

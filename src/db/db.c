@@ -127,8 +127,9 @@ db_ready(struct db *db, struct err *e)
 	}
 }
 
-int
-db_begin(struct db *db, struct err *e)
+/* BEGIN with sql ("BEGIN" or one with a transaction mode). */
+static int
+begin(struct db *db, const char *sql, struct err *e)
 {
 	struct err first = { 0 }; /* kept apart: a retry may still succeed */
 	struct db_conn *c;
@@ -136,11 +137,11 @@ db_begin(struct db *db, struct err *e)
 
 	if (db_ready(db, e) != 0)
 		return -1;
-	r = conn_exec_plain(db->conn, "BEGIN", &first);
+	r = conn_exec_plain(db->conn, sql, &first);
 	/* The server may have gone between db_ready's check and BEGIN, which
 	 * is harmless to repeat on a fresh connection. */
 	if (r == NULL && (c = db_conn_for_retry(db, true, e)) != NULL)
-		r = conn_exec_plain(c, "BEGIN", e);
+		r = conn_exec_plain(c, sql, e);
 	if (r == NULL) {
 		err_copy(e, &first);
 		return -1;
@@ -148,6 +149,18 @@ db_begin(struct db *db, struct err *e)
 	PQclear(r);
 	db->in_tx = true;
 	return 0;
+}
+
+int
+db_begin(struct db *db, struct err *e)
+{
+	return begin(db, "BEGIN", e);
+}
+
+int
+db_begin_snapshot(struct db *db, struct err *e)
+{
+	return begin(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", e);
 }
 
 /*

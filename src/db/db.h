@@ -53,6 +53,11 @@ int db_ready(struct db *db, struct err *e) MUST_CHECK;
 int db_begin(struct db *db, struct err *e) MUST_CHECK;
 int db_commit(struct db *db, struct err *e) MUST_CHECK;
 
+/* BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY: every statement until
+ * COMMIT sees one snapshot (a list read in several statements). As
+ * db_begin. */
+int db_begin_snapshot(struct db *db, struct err *e) MUST_CHECK;
+
 /* ROLLBACK; never touches an error already reported. */
 void db_rollback(struct db *db);
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/si_record.h"
 #include "db/db.h"
 #include "db/process.h"
 
@@ -98,5 +99,92 @@ int db_si_get(struct db *db, const char *tenant, int64_t id, struct db_si *out,
 int db_si_template_hosts(struct db *db, const char *tenant, int64_t module_id,
     int64_t service_template_id, const int64_t *host_ids, size_t n,
     int64_t *dup_host, struct err *e) MUST_CHECK;
+
+/* ---- the lifecycle APIs (api-contract.md §11) ---- */
+
+/* The fields the lists sort by (§11.3), in the order of their names in
+ * db_si_sort_fields. */
+enum db_si_sort_field {
+	DB_SI_SORT_ID, DB_SI_SORT_NAME, DB_SI_SORT_HOST, DB_SI_SORT_MODULE,
+	DB_SI_SORT_CREATE_TIME, DB_SI_SORT_LAST_TIME,
+	DB_SI_SORT_FIELDS
+};
+
+/* "id", "name", "bk_host_id", "bk_module_id", "create_time", "last_time". */
+extern const char *const db_si_sort_fields[DB_SI_SORT_FIELDS];
+
+/* One sort key. */
+struct db_si_sort {
+	enum db_si_sort_field field;
+	bool desc;
+};
+
+/*
+ * Which service instances a list wants, and which page of them; all
+ * borrowed. The filters apply together; a zero / empty one does not
+ * filter. id ascending breaks every tie.
+ */
+struct db_si_query {
+	int64_t biz_id;
+	int64_t module_id;           /* 0: any module */
+	const int64_t *host_ids;     /* nhosts == 0: any host */
+	size_t nhosts;
+	const int64_t *ids;          /* nids == 0: any id */
+	size_t nids;
+	const char *search;          /* substring of name; "" matches all */
+	struct db_si_sort sort[DB_SI_SORT_FIELDS];
+	size_t nsort;                /* 0: id ascending; each field at most once */
+	int64_t start, limit;        /* start >= 0, 1 <= limit */
+};
+
+/*
+ * The service instances of tenant matching q: out->count of them in all
+ * and the page [start, start + limit) in sort order, in one statement (one
+ * snapshot). Each filter shape has its own prepared statement, so every
+ * one is planned on the index that serves it (api-contract.md §11.8).
+ * 0, or -1 with e set and out empty. Free with si_record_list_free.
+ */
+int db_si_list(struct db *db, const char *tenant, const struct db_si_query *q,
+    struct si_record_list *out, struct err *e) MUST_CHECK;
+
+/* How a write locks the service instances it touches. */
+enum db_si_lock {
+	DB_SI_LOCK_NO_KEY, /* FOR NO KEY UPDATE: processes change, the row stays */
+	DB_SI_LOCK_DELETE, /* FOR UPDATE: the row may be deleted */
+};
+
+/*
+ * Locks, in id order, the service instances of tenant and business biz_id
+ * that hold one of the processes proc_ids[0..n); their ids, ascending, go
+ * to *ids (malloc'ed, caller frees; NULL when none) and *nids. The first
+ * step of every write to processes (§11.2 lock order). 0, or -1 with e.
+ */
+int db_si_lock_of_processes(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *proc_ids, size_t n, enum db_si_lock mode, int64_t **ids,
+    size_t *nids, struct err *e) MUST_CHECK;
+
+/*
+ * Locks FOR UPDATE, in id order, the service instances among ids[0..n) of
+ * tenant and business biz_id; the ones found go to *found (ascending,
+ * malloc'ed, caller frees; NULL when none) and *nfound. 0, or -1 with e.
+ */
+int db_si_lock_ids(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *ids, size_t n, int64_t **found, size_t *nfound,
+    struct err *e) MUST_CHECK;
+
+/*
+ * Deletes the service instances ids[0..n) of tenant (locked by the
+ * caller) with their processes and bind rows. With only_empty, only those
+ * left without a process. 0, or -1 with e set.
+ */
+int db_si_delete(struct db *db, const char *tenant, const int64_t *ids,
+    size_t n, bool only_empty, struct err *e) MUST_CHECK;
+
+/*
+ * The hosts among ids[0..n) of tenant (any module), in any order; unknown
+ * ids are absent. Free with db_host_list_free. 0, or -1 with e set.
+ */
+int db_hosts_get(struct db *db, const char *tenant, const int64_t *ids,
+    size_t n, struct db_host_list *out, struct err *e) MUST_CHECK;
 
 #endif

@@ -34,10 +34,22 @@ run(struct db *db, const struct pq_stmt *stmt, const char *sql, bool harmless,
 	return r;
 }
 
+static pq_trace_fn trace_fn;
+static void *trace_arg;
+
+void
+pq_set_trace(pq_trace_fn fn, void *arg)
+{
+	trace_fn = fn;
+	trace_arg = arg;
+}
+
 PGresult *
 pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e)
 {
+	if (trace_fn != NULL)
+		trace_fn(trace_arg, stmt, n, params);
 	return run(db, stmt, NULL, stmt->read_only, n, params, e);
 }
 
@@ -271,4 +283,27 @@ pq_read_value(const PGresult *r, int row, int col, enum pa_kind kind,
 	else
 		p->b = pq_bool(r, row, col);
 	return 0;
+}
+
+PGresult *
+pq_exec_ids(struct db *db, const struct pq_stmt *stmt, const char *tenant,
+    const int64_t *biz_id, const int64_t *ids, size_t n, struct err *e)
+{
+	struct pq_arr arr;
+	char biz[24];
+	const char *params[3] = { tenant, NULL, NULL };
+	int np = 1;
+	PGresult *r = NULL;
+
+	pq_arr_init(&arr);
+	if (biz_id != NULL) {
+		pq_fmt_id(biz, sizeof(biz), *biz_id);
+		params[np++] = biz;
+	}
+	if ((params[np++] = pq_int_array(&arr, ids, n)) == NULL)
+		err_oom(e);
+	else
+		r = pq_exec(db, stmt, np, params, e);
+	pq_arr_free(&arr);
+	return r;
 }

@@ -30,6 +30,15 @@
 PGresult *pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e) MUST_CHECK;
 
+/*
+ * A function pq_exec calls with every statement and its parameters before
+ * running it: tests EXPLAIN exactly what the server runs (tests/db). Set
+ * it before any thread runs statements; NULL (the default) for none.
+ */
+typedef void (*pq_trace_fn)(void *arg, const struct pq_stmt *stmt, int n,
+    const char *const *params);
+void pq_set_trace(pq_trace_fn fn, void *arg);
+
 /* The constraint a failed pq_exec tripped (e->constraint), or "". */
 const char *pq_constraint(const struct err *e);
 
@@ -100,6 +109,15 @@ void pq_fmt_id(char *buf, size_t n, int64_t v);
 /* Runs stmt and discards its result: 0, or -1 with e set by pq_exec. */
 int pq_command(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e) MUST_CHECK;
+
+/*
+ * Runs stmt with the parameters (tenant, [business,] the array of ids),
+ * biz_id NULL for none: the shape of the statements that address rows by
+ * id. As pq_exec.
+ */
+PGresult *pq_exec_ids(struct db *db, const struct pq_stmt *stmt,
+    const char *tenant, const int64_t *biz_id, const int64_t *ids, size_t n,
+    struct err *e) MUST_CHECK;
 
 /* Reads column col of row into p as a value of kind: NULL is PV_NULL,
  * anything else PV_SET. -1 when out of memory. */

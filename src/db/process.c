@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/pq.h"
 #include "db/procrow.h"
 
 struct procrow_new *
@@ -199,4 +200,98 @@ out:
 		pq_arr_free(&keys[k]);
 	free(pr);
 	return rc;
+}
+
+int
+db_proc_list_instances(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *si_ids, size_t n, struct proc_record_list *out,
+    struct err *e)
+{
+	out->items = procrow_list_parents(db, PROCROW_PROCESS, tenant, biz_id,
+	    si_ids, n, &out->n, e);
+	return out->items != NULL ? 0 : -1;
+}
+
+int
+db_proc_lock(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *ids, size_t n, struct proc_record_list *out,
+    struct err *e)
+{
+	out->items = procrow_lock_ids(db, PROCROW_PROCESS, tenant, biz_id, ids, n,
+	    &out->n, e);
+	return out->items != NULL ? 0 : -1;
+}
+
+int
+db_proc_keys_instances(struct db *db, const char *tenant,
+    const int64_t *si_ids, size_t n, struct proc_key_list *out,
+    struct err *e)
+{
+	return procrow_keys_parents(db, PROCROW_PROCESS, tenant, si_ids, n, out, e);
+}
+
+static const struct pq_stmt proc_lock_refs_stmt = {
+	"process_lock_refs",
+	"SELECT bk_process_id, service_instance_id, process_template_id FROM process "
+	"WHERE bk_supplier_account = $1 AND bk_biz_id = $2::bigint "
+	"  AND bk_process_id = ANY ($3::bigint[]) "
+	"ORDER BY bk_process_id FOR UPDATE",
+	false,
+};
+
+int
+db_proc_lock_refs(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *ids, size_t n, struct db_proc_ref **refs, size_t *nrefs,
+    struct err *e)
+{
+	PGresult *r = pq_exec_ids(db, &proc_lock_refs_stmt, tenant, &biz_id, ids, n, e);
+
+	*refs = NULL;
+	*nrefs = 0;
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) > 0 && (*refs = calloc((size_t)PQntuples(r), sizeof(**refs))) == NULL) {
+		PQclear(r);
+		return err_oom(e);
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+		(*refs)[(*nrefs)++] = (struct db_proc_ref){ pq_int(r, i, 0),
+			pq_int(r, i, 1), pq_int(r, i, 2) };
+	PQclear(r);
+	return 0;
+}
+
+static const struct pq_stmt proc_lock_instances_stmt = {
+	"process_lock_instances",
+	"SELECT bk_process_id FROM process "
+	"WHERE bk_supplier_account = $1 AND service_instance_id = ANY ($2::bigint[]) "
+	"ORDER BY bk_process_id FOR UPDATE",
+	false,
+};
+
+int
+db_proc_lock_instances(struct db *db, const char *tenant,
+    const int64_t *si_ids, size_t n, struct err *e)
+{
+	PGresult *r = pq_exec_ids(db, &proc_lock_instances_stmt, tenant, NULL, si_ids, n, e);
+
+	PQclear(r);
+	return r != NULL ? 0 : -1;
+}
+
+/* Bind rows go by the foreign key's ON DELETE CASCADE. */
+static const struct pq_stmt proc_delete_stmt = {
+	"process_delete",
+	"DELETE FROM process WHERE bk_supplier_account = $1 AND bk_process_id = ANY ($2::bigint[])",
+	false,
+};
+
+int
+db_proc_delete(struct db *db, const char *tenant, const int64_t *ids, size_t n,
+    struct err *e)
+{
+	PGresult *r = pq_exec_ids(db, &proc_delete_stmt, tenant, NULL, ids, n, e);
+
+	PQclear(r);
+	return r != NULL ? 0 : -1;
 }

@@ -88,4 +88,51 @@ int db_proc_list_ids(struct db *db, const char *tenant, int64_t biz_id,
     const int64_t *ids, size_t n, struct proc_record_list *out,
     struct err *e) MUST_CHECK;
 
+/* As db_proc_list, for the processes of every service instance among
+ * si_ids[0..n) (ascending bk_process_id; group them by
+ * service_instance_id). One query. */
+int db_proc_list_instances(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *si_ids, size_t n, struct proc_record_list *out,
+    struct err *e) MUST_CHECK;
+
+/*
+ * As db_proc_list_ids, and locks the processes found (FOR UPDATE, in
+ * ascending id order, until the caller's transaction ends), reading them
+ * as they are once the lock is granted: a process deleted meanwhile is
+ * absent. For update_process_instance (api-contract.md §11.2, §11.5).
+ */
+int db_proc_lock(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *ids, size_t n, struct proc_record_list *out,
+    struct err *e) MUST_CHECK;
+
+/* The keys of every process of the service instances si_ids[0..n),
+ * ascending id, each naming its instance (proc_key.parent). */
+int db_proc_keys_instances(struct db *db, const char *tenant,
+    const int64_t *si_ids, size_t n, struct proc_key_list *out,
+    struct err *e) MUST_CHECK;
+
+/* What a delete needs to know of a process. */
+struct db_proc_ref {
+	int64_t id, service_instance_id, process_template_id;
+};
+
+/*
+ * Locks FOR UPDATE, in ascending id order, the processes among ids[0..n)
+ * of tenant and business biz_id, and reads what *refs says of them
+ * (malloc'ed, ascending id, caller frees; NULL when none). 0, or -1 with e.
+ */
+int db_proc_lock_refs(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *ids, size_t n, struct db_proc_ref **refs, size_t *nrefs,
+    struct err *e) MUST_CHECK;
+
+/* Locks FOR UPDATE, in ascending id order, every process of the service
+ * instances si_ids[0..n) of tenant. 0, or -1 with e set. */
+int db_proc_lock_instances(struct db *db, const char *tenant,
+    const int64_t *si_ids, size_t n, struct err *e) MUST_CHECK;
+
+/* Deletes the processes ids[0..n) of tenant with their bind rows.
+ * 0, or -1 with e set. */
+int db_proc_delete(struct db *db, const char *tenant, const int64_t *ids,
+    size_t n, struct err *e) MUST_CHECK;
+
 #endif

@@ -139,14 +139,30 @@ struct map {
 	int position;                 /* the bind row's; NULL: no bind row */
 	int bind_locked;              /* its locked_keys; -1 without locks */
 	int bind_key[BIND_KEY_COUNT];
+	int parent;                   /* the keys' parent column */
 	int ncols;
 };
 
 /* What a list selects its rows by ($2; $1 is the tenant, $3 the business). */
 enum list_by {
-	BY_PARENT,  /* the parent's id */
-	BY_IDS,     /* an array of the rows' ids */
+	BY_PARENT,     /* the parent's id */
+	BY_IDS,        /* an array of the rows' ids */
+	BY_PARENTS,    /* an array of parents' ids */
+	BY_IDS_LOCKED, /* as BY_IDS, taking the rows' locks FOR UPDATE */
 	LIST_BY_COUNT
+};
+
+/* The statement name suffix, and the condition on $2, of each list. */
+static const struct {
+	const char *name;
+	bool parent;       /* on the parent column, else on the id */
+	const char *cond;
+	bool lock;
+} list_by[LIST_BY_COUNT] = {
+	[BY_PARENT] = { "list", true, "= $2", false },
+	[BY_IDS] = { "list_ids", false, "= ANY ($2::bigint[])", false },
+	[BY_PARENTS] = { "list_parents", true, "= ANY ($2::bigint[])", false },
+	[BY_IDS_LOCKED] = { "lock_ids", false, "= ANY ($2::bigint[])", true },
 };
 
 /* A table's statements, built once. */
@@ -397,9 +413,10 @@ build_keys(const struct desc *d, struct stmt *s, struct map *m)
 	add_col(s, m, &m->attr[PAI_FUNC_NAME], "t.\"%s\"", proc_attrs[PAI_FUNC_NAME].name);
 	add_col(s, m, &m->attr[PAI_START_PARAM_REGEX], "coalesce(t.\"%s\", '')",
 	    proc_attrs[PAI_START_PARAM_REGEX].name);
+	add_col(s, m, &m->parent, "t.\"%s\"", d->parent);
 	pq_append(s->sql, sizeof(s->sql),
-	    " FROM %s t WHERE t.bk_supplier_account = $1 AND t.\"%s\" = $2 ORDER BY t.\"%s\"",
-	    d->table, d->parent, d->id);
+	    " FROM %s t WHERE t.bk_supplier_account = $1 AND t.\"%s\" = ANY ($2::bigint[]) "
+	    "ORDER BY t.\"%s\"", d->table, d->parent, d->id);
 }
 
 /* Rows of a business with their bind rows: one result row per bind row
@@ -409,7 +426,7 @@ static void
 build_list(const struct desc *d, enum list_by by, struct stmt *s,
     struct map *m)
 {
-	stmt_init(s, d->table, by == BY_IDS ? "list_ids" : "list", true);
+	stmt_init(s, d->table, list_by[by].name, !list_by[by].lock);
 	m->locked = m->bind_locked = -1;
 	pq_append(s->sql, sizeof(s->sql), "SELECT ");
 	for (size_t i = 0; i < d->ncols; i++) {
@@ -431,13 +448,15 @@ build_list(const struct desc *d, enum list_by by, struct stmt *s,
 		add_col(s, m, &m->bind_locked, "array_to_string(b.locked_keys, ',')");
 	for (size_t k = 0; k < BIND_KEY_COUNT; k++)
 		add_col(s, m, &m->bind_key[k], "b.\"%s\"", bind_column(d, k));
+	/* Locking: the rows are locked in id order (LockRows sits above the
+	 * Sort), the order every write takes them in (api-contract.md §11.2). */
 	pq_append(s->sql, sizeof(s->sql),
 	    " FROM %s t LEFT JOIN %s b ON b.\"%s\" = t.\"%s\" "
 	    "WHERE t.bk_supplier_account = $1 AND t.\"%s\" %s AND t.bk_biz_id = $3 "
-	    "ORDER BY t.\"%s\", b.position",
+	    "ORDER BY t.\"%s\", b.position%s",
 	    d->table, d->bind_table, d->bind_fk, d->id,
-	    by == BY_IDS ? d->id : d->parent,
-	    by == BY_IDS ? "= ANY ($2::bigint[])" : "= $2", d->id);
+	    list_by[by].parent ? d->parent : d->id, list_by[by].cond, d->id,
+	    list_by[by].lock ? " FOR UPDATE OF t" : "");
 }
 
 /* Statement text is built once, by whichever thread comes first. */
@@ -910,9 +929,11 @@ procrow_list(struct db *db, enum procrow_table t, const char *tenant,
 	return list(db, t, BY_PARENT, params, n, e);
 }
 
-void *
-procrow_list_ids(struct db *db, enum procrow_table t, const char *tenant,
-    int64_t biz_id, const int64_t *ids, size_t nids, size_t *n, struct err *e)
+/* A list by an array of ids ($2): the rows' own, or their parents'. */
+static void *
+list_array(struct db *db, enum procrow_table t, enum list_by by,
+    const char *tenant, int64_t biz_id, const int64_t *ids, size_t nids,
+    size_t *n, struct err *e)
 {
 	struct pq_arr arr;
 	char biz[24];
@@ -925,24 +946,59 @@ procrow_list_ids(struct db *db, enum procrow_table t, const char *tenant,
 	if ((params[1] = pq_int_array(&arr, ids, nids)) == NULL)
 		err_oom(e);
 	else
-		items = list(db, t, BY_IDS, params, n, e);
+		items = list(db, t, by, params, n, e);
 	pq_arr_free(&arr);
 	return items;
+}
+
+void *
+procrow_list_ids(struct db *db, enum procrow_table t, const char *tenant,
+    int64_t biz_id, const int64_t *ids, size_t nids, size_t *n, struct err *e)
+{
+	return list_array(db, t, BY_IDS, tenant, biz_id, ids, nids, n, e);
+}
+
+void *
+procrow_lock_ids(struct db *db, enum procrow_table t, const char *tenant,
+    int64_t biz_id, const int64_t *ids, size_t nids, size_t *n, struct err *e)
+{
+	return list_array(db, t, BY_IDS_LOCKED, tenant, biz_id, ids, nids, n, e);
+}
+
+void *
+procrow_list_parents(struct db *db, enum procrow_table t, const char *tenant,
+    int64_t biz_id, const int64_t *parents, size_t nparents, size_t *n,
+    struct err *e)
+{
+	return list_array(db, t, BY_PARENTS, tenant, biz_id, parents, nparents, n, e);
 }
 
 int
 procrow_keys(struct db *db, enum procrow_table t, const char *tenant,
     int64_t parent, struct proc_key_list *out, struct err *e)
 {
+	return procrow_keys_parents(db, t, tenant, &parent, 1, out, e);
+}
+
+int
+procrow_keys_parents(struct db *db, enum procrow_table t, const char *tenant,
+    const int64_t *parents, size_t nparents, struct proc_key_list *out,
+    struct err *e)
+{
 	struct stmts *st = ready(t);
 	const struct map *m = &st->keys_map;
-	char pid[24];
-	const char *params[] = { tenant, pid };
+	struct pq_arr arr;
+	const char *params[] = { tenant, NULL };
 	PGresult *r;
 
 	memset(out, 0, sizeof(*out));
-	pq_fmt_id(pid, sizeof(pid), parent);
+	pq_arr_init(&arr);
+	if ((params[1] = pq_int_array(&arr, parents, nparents)) == NULL) {
+		pq_arr_free(&arr);
+		return err_oom(e);
+	}
 	r = pq_exec(db, &st->keys.stmt, 2, params, e);
+	pq_arr_free(&arr);
 	if (r == NULL)
 		return -1;
 	out->items = calloc((size_t)PQntuples(r) + 1, sizeof(*out->items));
@@ -951,6 +1007,7 @@ procrow_keys(struct db *db, enum procrow_table t, const char *tenant,
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct proc_key *k = &out->items[out->n++];
 		k->id = pq_int(r, i, m->cols[0]);
+		k->parent = pq_int(r, i, m->parent);
 		k->name = strdup(PQgetvalue(r, i, m->attr[PAI_PROCESS_NAME]));
 		k->func = strdup(PQgetvalue(r, i, m->attr[PAI_FUNC_NAME]));
 		k->regex = strdup(PQgetvalue(r, i, m->attr[PAI_START_PARAM_REGEX]));

@@ -133,11 +133,32 @@ void *procrow_list_ids(struct db *db, enum procrow_table t, const char *tenant,
     int64_t biz_id, const int64_t *ids, size_t nids, size_t *n, struct err *e)
     MUST_CHECK;
 
+/*
+ * As procrow_list_ids, and takes the rows' locks (FOR UPDATE, held until
+ * the caller's transaction ends) in ascending id order: the lock of a
+ * write that rewrites or deletes rows it read (api-contract.md §11.2).
+ */
+void *procrow_lock_ids(struct db *db, enum procrow_table t, const char *tenant,
+    int64_t biz_id, const int64_t *ids, size_t nids, size_t *n, struct err *e)
+    MUST_CHECK;
+
+/* As procrow_list, for the rows of every parent among parents[0..n), all
+ * in ascending id order (group them by their parent field). */
+void *procrow_list_parents(struct db *db, enum procrow_table t,
+    const char *tenant, int64_t biz_id, const int64_t *parents,
+    size_t nparents, size_t *n, struct err *e) MUST_CHECK;
+
 /* The uniqueness keys of every row of parent in tenant, ascending id, into
  * out (emptied first; free with proc_key_list_free). 0, or -1 with e set
  * and out empty. */
 int procrow_keys(struct db *db, enum procrow_table t, const char *tenant,
     int64_t parent, struct proc_key_list *out, struct err *e) MUST_CHECK;
+
+/* As procrow_keys, for every parent among parents[0..nparents); each key
+ * names its parent. */
+int procrow_keys_parents(struct db *db, enum procrow_table t,
+    const char *tenant, const int64_t *parents, size_t nparents,
+    struct proc_key_list *out, struct err *e) MUST_CHECK;
 
 /* Which unique constraint of t a failed write broke. */
 enum procrow_key {

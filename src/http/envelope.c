@@ -229,21 +229,27 @@ http_send_json(struct mg_connection *c, int status, const char *request_id,
  * The envelope of api-contract.md §2 for e (NULL or clear: success with
  * data, JSON text of len bytes, NULL meaning null), written as text in one
  * buffer: no tree, and the data (often the largest part) is never parsed or
- * encoded again. *status is the HTTP status it goes with. Returns the text
- * (caller frees) and its length in *n, or NULL when out of memory.
+ * encoded again. A failure's message is message when not NULL (one longer
+ * than struct err holds), else e->msg. *status is the HTTP status it goes
+ * with. Returns the text (caller frees) and its length in *n, or NULL when
+ * out of memory.
  */
 static char *
-envelope(const char *request_id, const struct err *e, const char *data,
-    size_t len, int *status, size_t *n)
+envelope(const char *request_id, const struct err *e, const char *message,
+    const char *data, size_t len, int *status, size_t *n)
 {
 	bool ok = e == NULL || !err_isset(e);
-	char msg[sizeof(e->msg)];
+	/* On the heap: a long message would not fit a worker's small stack. */
+	char *msg = strdup(ok ? "success" : message != NULL ? message : e->msg);
 	struct jbuf b;
 
 	*status = ok ? 200 : e->http_status ? e->http_status : 200;
+	if (msg == NULL) {
+		*status = 503;
+		return NULL;
+	}
 	/* Messages echo user input (paths, values): never let a stray byte
 	 * make the envelope itself invalid. */
-	snprintf(msg, sizeof(msg), "%s", ok ? "success" : e->msg);
 	if (!utf8_valid(msg, strlen(msg)))
 		for (char *p = msg; *p; p++)
 			if ((unsigned char)*p >= 0x80)
@@ -266,6 +272,7 @@ envelope(const char *request_id, const struct err *e, const char *data,
 	else
 		jbuf_null(&b);
 	jbuf_close(&b, '}');
+	free(msg);
 	if (jbuf_failed(&b)) {
 		log_error("request %s: could not build the envelope", request_id);
 		jbuf_free(&b);
@@ -276,16 +283,17 @@ envelope(const char *request_id, const struct err *e, const char *data,
 	return b.buf;
 }
 
-/* The envelope for data, e and allow as send_text takes them. */
+/* The envelope for data, e, message and allow as send_text takes them. */
 static int
 send_envelope(struct mg_connection *c, const char *request_id,
-    const struct err *e, const char *data, size_t len, const char *allow)
+    const struct err *e, const char *message, const char *data, size_t len,
+    const char *allow)
 {
 	static const char oom[] = "{\"result\":false,\"code\":1199999,\"message\":\"out of memory\","
 	    "\"permission\":null,\"request_id\":\"\",\"data\":null}";
 	int status;
 	size_t n = 0;
-	char *text = envelope(request_id, e, data, len, &status, &n);
+	char *text = envelope(request_id, e, message, data, len, &status, &n);
 	int rc = send_text(c, status, request_id, "application/json; charset=utf-8",
 	    text ? text : oom, text ? n : sizeof(oom) - 1, allow);
 
@@ -297,7 +305,14 @@ int
 http_send_envelope_text(struct mg_connection *c, const char *request_id,
     const struct err *e, const char *data, size_t len)
 {
-	return send_envelope(c, request_id, e, data, len, NULL);
+	return send_envelope(c, request_id, e, NULL, data, len, NULL);
+}
+
+int
+http_send_envelope_msg(struct mg_connection *c, const char *request_id,
+    const struct err *e, const char *message)
+{
+	return send_envelope(c, request_id, e, message, NULL, 0, NULL);
 }
 
 int
@@ -321,7 +336,7 @@ http_send_envelope_allow(struct mg_connection *c, const char *request_id,
 		err_oom(&oom);
 		e = &oom;
 	}
-	rc = send_envelope(c, request_id, e, text, text ? strlen(text) : 0, allow);
+	rc = send_envelope(c, request_id, e, NULL, text, text ? strlen(text) : 0, allow);
 	free(text);
 	return rc;
 }
@@ -332,7 +347,7 @@ http_send_envelope_raw(struct mg_connection *c, const char *request_id,
 {
 	int status;
 	size_t n = 0;
-	char *text = envelope(request_id, e, NULL, 0, &status, &n);
+	char *text = envelope(request_id, e, NULL, NULL, 0, &status, &n);
 	int rc = send_raw(c, status, request_id, text ? text : "", text ? n : 0);
 
 	free(text);

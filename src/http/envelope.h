@@ -47,6 +47,11 @@ int http_send_envelope_text(struct mg_connection *c, const char *request_id,
 int http_send_envelope_allow(struct mg_connection *c, const char *request_id,
     const struct err *e, json_t *data, const char *allow);
 
+/* A failure's envelope (e set, data null) with message in place of e->msg:
+ * one longer than struct err holds (api_reply.long_msg). */
+int http_send_envelope_msg(struct mg_connection *c, const char *request_id,
+    const struct err *e, const char *message);
+
 /*
  * As http_send_envelope with e set (data null), for requests CivetWeb
  * rejected before parsing them: trusts nothing of the request, answers

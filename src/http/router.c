@@ -5,6 +5,7 @@
 
 #include "api/instance.h"
 #include "api/process.h"
+#include "api/silist.h"
 #include "api/template.h"
 #include "api/topology.h"
 
@@ -20,6 +21,9 @@ static const struct route routes[] = {
 	{ "upsert_hosts", "/api/v3/procsvc/upsert_hosts", api_upsert_hosts, NULL, POST_ONLY },
 	{ "upsert_modules", "/api/v3/procsvc/upsert_modules", api_upsert_modules, NULL, POST_ONLY },
 	{ "set_module_hosts", "/api/v3/procsvc/set_module_hosts", api_set_module_hosts, NULL, POST_ONLY },
+	{ "list_service_instance", "/api/v3/findmany/proc/service_instance", NULL, api_list_service_instance, POST_ONLY },
+	{ "list_service_instance_detail", "/api/v3/findmany/proc/service_instance/details",
+	  NULL, api_list_service_instance_detail, POST_ONLY },
 };
 
 static const char *const esb_methods[] = POST_ONLY;

@@ -392,7 +392,9 @@ serve_api(struct mg_connection *c, const struct http_server *s,
 		api_serve(route->fn, &call, reply);
 	free(body);
 	*code = reply->err.code;
-	status = reply->has_text ?
+	status = reply->long_msg != NULL && err_isset(&reply->err) ?
+	    http_send_envelope_msg(c, rid, &reply->err, reply->long_msg) :
+	    reply->has_text ?
 	    http_send_envelope_text(c, rid, &reply->err, reply->text.buf, reply->text.len) :
 	    http_send_envelope(c, rid, &reply->err, reply->data);
 	return status;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "service/ctx.h"
 
 /*
  * The request's id field (missing and null decode to 0) must be positive:
@@ -27,5 +28,17 @@ struct id_list {
 
 /* Frees l's ids and empties it. */
 void id_list_free(struct id_list *l);
+
+/*
+ * e = code at path, "<ids> <text>", every id of ids[0..n) (n > 0) listed
+ * plainly in the order given (api-contract.md §11.2: "91, 95 do not exist
+ * in business 7"); text_one follows a single id, text_many several. When
+ * the list does not fit in e, e names the first ones and how many more,
+ * and the whole message goes to *req->long_msg. Keeps an error e already
+ * holds. Returns -1, for "return svc_ids_error(...);".
+ */
+int svc_ids_error(const struct svc_req *req, int code, const char *path,
+    const int64_t *ids, size_t n, const char *text_one, const char *text_many,
+    struct err *e);
 
 #endif
