@@ -6,6 +6,7 @@
 #include "api/procjson.h"
 #include "common/jpath.h"
 #include "service/process.h"
+#include "service/procupdate.h"
 
 /* §7 row 1: structural errors stop at once; attributes are kept for row 7. */
 static int
@@ -121,4 +122,65 @@ api_list_process_instance(const struct svc_req *req, json_t *body,
 	jbuf_close(out, ']');
 	proc_record_list_free(&list);
 	return 0;
+}
+
+/* §11.5 row 1: structural errors stop at once; attributes are kept for
+ * row 8. The fields of an item sit beside its bk_process_id. More than 100
+ * items (row 3) are not looked into (§10 "Array limits"). */
+static int
+decode_changes(json_t *body, struct svc_proc_changes *c, struct err *e)
+{
+	struct err over = { 0 };
+	json_t *items, *item;
+	struct jpath p;
+	size_t i;
+
+	if (api_get_id(body, "", "bk_biz_id", &c->biz_id, e) != 0 ||
+	    api_get_array_later(body, "", "processes", SVC_MAX_BATCH, "processes", &items,
+	    &over, e) != 0)
+		return -1;
+	if (err_isset(&over))
+		return api_report_later(&over, e);
+	if (items == NULL || json_array_size(items) == 0)
+		return 0;
+	c->items = calloc(json_array_size(items), sizeof(*c->items));
+	if (c->items == NULL)
+		return err_oom(e);
+	jpath_init(&p);
+	json_array_foreach(items, i, item) {
+		size_t mark = jpath_elem(&p, "processes", i);
+		int rc = -1;
+
+		c->n = i + 1; /* owned so far, for svc_proc_changes_free */
+		if (!json_is_object(item))
+			err_set(e, ERR_BAD_JSON, jpath_str(&p), "must be an object");
+		else if (api_get_id(item, jpath_str(&p), "bk_process_id", &c->items[i].id, e) == 0)
+			rc = procjson_decode_partial(item, jpath_str(&p), &c->items[i].v, e);
+		jpath_pop(&p, mark);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+api_update_process_instance(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e)
+{
+	struct svc_proc_changes changes = { 0 };
+	struct id_list ids = { 0 };
+	int rc = -1;
+
+	if (decode_changes(body, &changes, e) != 0 ||
+	    svc_process_update(req, &changes, &ids, e) != 0)
+		goto out;
+	if ((*data = api_id_array(&ids)) == NULL) {
+		err_oom(e);
+		goto out;
+	}
+	rc = 0;
+out:
+	id_list_free(&ids);
+	svc_proc_changes_free(&changes);
+	return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * process: create_process_instance (api-contract.md §7) and
- * list_process_instance (§8, an api_text_handler).
+ * process: create_process_instance (api-contract.md §7),
+ * list_process_instance (§8, an api_text_handler), update_process_instance
+ * (§11.5) and delete_process_instance (§11.6), api_handlers.
  */
 #ifndef PROCSVC_API_PROCESS_H
 #define PROCSVC_API_PROCESS_H
@@ -22,5 +23,9 @@ int api_create_process_instance(const struct svc_req *req, json_t *body,
     json_t **data, struct err *e) MUST_CHECK;
 int api_list_process_instance(const struct svc_req *req, json_t *body,
     struct jbuf *out, struct err *e) MUST_CHECK;
+
+/* update_process_instance (api-contract.md §11.5). */
+int api_update_process_instance(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e) MUST_CHECK;
 
 #endif

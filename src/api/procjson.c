@@ -292,6 +292,19 @@ fail:
 	return -1;
 }
 
+int
+procjson_decode_partial(json_t *obj, const char *base, struct proc_values *v,
+    struct err *e)
+{
+	if (procjson_decode(obj, base, v, e) != 0)
+		return -1;
+	/* What the update does not mention it leaves alone, names included. */
+	for (size_t i = 0; i < PROC_ATTR_COUNT; i++)
+		if (json_object_get(obj, proc_attrs[i].name) == NULL)
+			pval_clear(&v->attr[i]);
+	return 0;
+}
+
 /* ---- process templates (api-contract.md §4) ---- */
 
 /*

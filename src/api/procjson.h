@@ -40,6 +40,16 @@ int procjson_decode(json_t *info, const char *base, struct proc_values *v,
     struct err *e) MUST_CHECK;
 
 /*
+ * As procjson_decode, for an update (api-contract.md §11.5) whose
+ * attributes sit in obj itself: a key obj does not carry stays PV_ABSENT,
+ * required ones included (the stored value stays), and is not an error;
+ * null is PV_NULL (a required one is then 1199010), values are typed and
+ * validated as procjson_decode does.
+ */
+int procjson_decode_partial(json_t *obj, const char *base,
+    struct proc_values *v, struct err *e) MUST_CHECK;
+
+/*
  * Decodes item.process_info (item is an element of processes[] at path
  * base): a process_info that is neither an object nor null is a structural
  * error (1199000, §6 row 1) and returns -1; otherwise as procjson_decode.

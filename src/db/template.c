@@ -154,6 +154,15 @@ db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
 }
 
 int
+db_ptmpl_list_ids(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *ids, size_t n, struct proc_template_list *out, struct err *e)
+{
+	out->items = procrow_list_ids(db, PROCROW_TEMPLATE, tenant, biz_id, ids, n,
+	    &out->n, e);
+	return out->items != NULL ? 0 : -1;
+}
+
+int
 db_ptmpl_keys(struct db *db, const char *tenant, int64_t service_template_id,
     struct proc_key_list *out, struct err *e)
 {

@@ -75,6 +75,12 @@ int db_ptmpl_list(struct db *db, const char *tenant, int64_t biz_id,
     int64_t service_template_id, struct proc_template_list *out, struct err *e)
     MUST_CHECK;
 
+/* As db_ptmpl_list, for the process templates among ids[0..n) of the
+ * tenant and business (any service template); unknown ids are absent. */
+int db_ptmpl_list_ids(struct db *db, const char *tenant, int64_t biz_id,
+    const int64_t *ids, size_t n, struct proc_template_list *out,
+    struct err *e) MUST_CHECK;
+
 /* The keys of every process template of a service template, ascending id.
  * Free with proc_key_list_free. */
 int db_ptmpl_keys(struct db *db, const char *tenant,

@@ -185,3 +185,28 @@ merge_instantiate(const struct proc_template *t, const struct merge_host *host,
 	}
 	return 0;
 }
+
+int
+merge_bind_info(const struct proc_template *t, const struct merge_host *host,
+    const struct proc_values *o, const char *host_path,
+    struct proc_values *out, struct err *e)
+{
+	struct proc_values merged = { 0 };
+	struct bind_row *rows;
+	size_t nrows;
+
+	if (merge_instantiate(t, host, o, host_path, &merged, e) != 0) {
+		proc_values_clear(&merged);
+		return -1;
+	}
+	/* Swap the merged rows in; the old ones leave with merged. */
+	rows = out->rows;
+	nrows = out->nrows;
+	out->rows = merged.rows;
+	out->nrows = merged.nrows;
+	out->attr[PAI_BIND_INFO].state = merged.attr[PAI_BIND_INFO].state;
+	merged.rows = rows;
+	merged.nrows = nrows;
+	proc_values_clear(&merged);
+	return 0;
+}

@@ -38,4 +38,17 @@ int merge_instantiate(const struct proc_template *t, const struct merge_host *ho
     const struct proc_values *o, const char *host_path,
     struct proc_values *out, struct err *e) MUST_CHECK;
 
+/*
+ * The bind_info an update of a template-made process gets
+ * (api-contract.md §11.5): out's rows and bind_info state are replaced by
+ * the template's rows merged with o's rows exactly as merge_instantiate
+ * merges them (matched by template_row_id, unlocked given keys apply,
+ * unmatched rows dropped, IP codes resolved for host). Nothing else of out
+ * changes. 0, or -1 with e set (a missing address: 1199006 at host_path)
+ * and out unchanged.
+ */
+int merge_bind_info(const struct proc_template *t, const struct merge_host *host,
+    const struct proc_values *o, const char *host_path,
+    struct proc_values *out, struct err *e) MUST_CHECK;
+
 #endif

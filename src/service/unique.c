@@ -13,15 +13,26 @@
 struct member {
 	long idx;
 	int64_t stored_id;
+	int64_t scope;       /* the service instance it belongs to; 0: one scope */
 	const char *k1, *k2; /* name, or func + regex */
 };
+
+/* Same scope and same key. */
+static bool
+same_key(const struct member *x, const struct member *y)
+{
+	return x->scope == y->scope && strcmp(x->k1, y->k1) == 0 &&
+	    strcmp(x->k2, y->k2) == 0;
+}
 
 static int
 member_cmp(const void *a, const void *b)
 {
 	const struct member *x = a, *y = b;
-	int c = strcmp(x->k1, y->k1);
+	int c = (x->scope > y->scope) - (x->scope < y->scope);
 
+	if (c == 0)
+		c = strcmp(x->k1, y->k1);
 	if (c == 0)
 		c = strcmp(x->k2, y->k2);
 	if (c == 0)
@@ -49,10 +60,9 @@ find_duplicate(struct member *m, size_t n, const struct member **offender,
 	for (size_t i = 1; i < n; i++) {
 		/* m[i-1] is the group's earliest member when keys match. */
 		size_t g = i - 1;
-		if (strcmp(m[i].k1, m[g].k1) != 0 || strcmp(m[i].k2, m[g].k2) != 0)
+		if (!same_key(&m[i], &m[g]))
 			continue;
-		while (g > 0 && strcmp(m[g - 1].k1, m[i].k1) == 0 &&
-		    strcmp(m[g - 1].k2, m[i].k2) == 0)
+		while (g > 0 && same_key(&m[g - 1], &m[i]))
 			g--;
 		if (*offender == NULL || m[i].idx < (*offender)->idx) {
 			*offender = &m[i];
@@ -94,6 +104,14 @@ svc_check_unique(const struct proc_values *const *procs, size_t n,
     const struct proc_key_list *stored, const struct svc_unique_rule *rule,
     struct err *e)
 {
+	return svc_check_unique_scoped(procs, NULL, n, stored, rule, e);
+}
+
+int
+svc_check_unique_scoped(const struct proc_values *const *procs,
+    const int64_t *scopes, size_t n, const struct proc_key_list *stored,
+    const struct svc_unique_rule *rule, struct err *e)
+{
 	size_t nstored = stored ? stored->n : 0, total = n + nstored;
 	struct member *names = calloc(total + 1, sizeof(*names));
 	struct member *funcs = calloc(total + 1, sizeof(*funcs));
@@ -106,14 +124,16 @@ svc_check_unique(const struct proc_values *const *procs, size_t n,
 	}
 	for (size_t i = 0; i < nstored; i++) {
 		const struct proc_key *k = &stored->items[i];
-		names[i] = (struct member){ -1, k->id, k->name, "" };
-		funcs[i] = (struct member){ -1, k->id, k->func, k->regex };
+		int64_t scope = scopes != NULL ? k->parent : 0;
+		names[i] = (struct member){ -1, k->id, scope, k->name, "" };
+		funcs[i] = (struct member){ -1, k->id, scope, k->func, k->regex };
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_values *v = procs[i];
-		names[nstored + i] = (struct member){ (long)i, 0,
+		int64_t scope = scopes != NULL ? scopes[i] : 0;
+		names[nstored + i] = (struct member){ (long)i, 0, scope,
 			str_or_empty(&v->attr[PAI_PROCESS_NAME]), "" };
-		funcs[nstored + i] = (struct member){ (long)i, 0,
+		funcs[nstored + i] = (struct member){ (long)i, 0, scope,
 			str_or_empty(&v->attr[PAI_FUNC_NAME]),
 			str_or_empty(&v->attr[PAI_START_PARAM_REGEX]) };
 	}

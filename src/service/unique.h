@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "common/jpath.h"
@@ -41,5 +42,15 @@ struct svc_unique_rule {
 int svc_check_unique(const struct proc_values *const *procs, size_t n,
     const struct proc_key_list *stored, const struct svc_unique_rule *rule,
     struct err *e) MUST_CHECK;
+
+/*
+ * As svc_check_unique, with the rule applied within each scope apart (a
+ * service instance): procs[i] belongs to scopes[i], a stored key to its
+ * parent. For writes that touch several service instances at once
+ * (update_process_instance, api-contract.md §11.5).
+ */
+int svc_check_unique_scoped(const struct proc_values *const *procs,
+    const int64_t *scopes, size_t n, const struct proc_key_list *stored,
+    const struct svc_unique_rule *rule, struct err *e) MUST_CHECK;
 
 #endif
