@@ -461,6 +461,19 @@ api_get_ids(json_t *obj, const char *key, size_t max, struct id_list *out,
 	return 0;
 }
 
+int
+api_get_delete(json_t *body, const char *key, size_t max, int64_t *biz_id,
+    struct id_list *ids, struct err *e)
+{
+	struct err over = { 0 };
+
+	memset(ids, 0, sizeof(*ids));
+	if (api_get_id(body, "", "bk_biz_id", biz_id, e) != 0 ||
+	    api_get_ids(body, key, max, ids, &over, e) != 0)
+		return -1;
+	return api_report_later(&over, e);
+}
+
 json_t *
 api_id_array(const struct id_list *ids)
 {

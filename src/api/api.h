@@ -192,6 +192,15 @@ int api_report_later(const struct err *over, struct err *e) MUST_CHECK;
 int api_get_ids(json_t *obj, const char *key, size_t max, struct id_list *out,
     struct err *over, struct err *e) MUST_CHECK;
 
+/*
+ * Reads a delete's body (api-contract.md §11.6, §11.7): bk_biz_id, then
+ * the id list at key (at most max ids), their structure only (row 1,
+ * 1199000), then the list's size (row 3, 1199035). 0, or -1 with e set;
+ * *ids is the caller's to free either way.
+ */
+int api_get_delete(json_t *body, const char *key, size_t max, int64_t *biz_id,
+    struct id_list *ids, struct err *e) MUST_CHECK;
+
 /* A JSON array of the ids, or NULL when out of memory. */
 json_t *api_id_array(const struct id_list *ids);
 

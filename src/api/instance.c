@@ -10,6 +10,7 @@
 #include "common/str.h"
 #include "service/instance.h"
 #include "service/process.h"
+#include "service/remove.h"
 
 /*
  * Structural decoding of §6 row 1: wrong JSON types of the request's own
@@ -136,5 +137,20 @@ api_create_service_instance(const struct svc_req *req, json_t *body,
 out:
 	id_list_free(&ids);
 	svc_si_batch_free(&batch);
+	return rc;
+}
+
+int
+api_delete_service_instance(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e)
+{
+	struct svc_delete in = { 0 };
+	int rc;
+
+	(void)data; /* null, as bk-cmdb answers */
+	rc = api_get_delete(body, "service_instance_ids", SVC_MAX_DELETE, &in.biz_id, &in.ids, e);
+	if (rc == 0)
+		rc = svc_instance_delete(req, &in, e);
+	id_list_free(&in.ids);
 	return rc;
 }

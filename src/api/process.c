@@ -7,6 +7,7 @@
 #include "common/jpath.h"
 #include "service/process.h"
 #include "service/procupdate.h"
+#include "service/remove.h"
 
 /* §7 row 1: structural errors stop at once; attributes are kept for row 7. */
 static int
@@ -182,5 +183,20 @@ api_update_process_instance(const struct svc_req *req, json_t *body,
 out:
 	id_list_free(&ids);
 	svc_proc_changes_free(&changes);
+	return rc;
+}
+
+int
+api_delete_process_instance(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e)
+{
+	struct svc_delete in = { 0 };
+	int rc;
+
+	(void)data; /* null, as bk-cmdb answers */
+	rc = api_get_delete(body, "process_instance_ids", SVC_MAX_DELETE, &in.biz_id, &in.ids, e);
+	if (rc == 0)
+		rc = svc_process_delete(req, &in, e);
+	id_list_free(&in.ids);
 	return rc;
 }

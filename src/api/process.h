@@ -28,4 +28,8 @@ int api_list_process_instance(const struct svc_req *req, json_t *body,
 int api_update_process_instance(const struct svc_req *req, json_t *body,
     json_t **data, struct err *e) MUST_CHECK;
 
+/* delete_process_instance (api-contract.md §11.6); data null. */
+int api_delete_process_instance(const struct svc_req *req, json_t *body,
+    json_t **data, struct err *e) MUST_CHECK;
+
 #endif

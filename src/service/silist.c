@@ -53,7 +53,7 @@ check_list_sizes(const struct svc_si_query *q, struct err *e)
 		const struct id_list *l = id_list_of(q, i);
 		if (list_applies(q, i) && l->n > SVC_MAX_FILTER_IDS) {
 			err_set(e, ERR_TOO_MANY, id_lists[i].name,
-			    "has %zu ids; the limit is %d per request", l->n, SVC_MAX_FILTER_IDS);
+			    "has %zu ids; the limit is %d", l->n, SVC_MAX_FILTER_IDS);
 			return -1;
 		}
 	}
