@@ -1,11 +1,14 @@
 /* expand: see expand.h. */
 #include "expand.h"
 
+#include <stdbool.h>
 #include <string.h>
 
-/* Value of ${name}: a loop index or a saved variable. New reference or NULL. */
+/* Value of ${name}: a loop index or a saved variable; exact: the string is
+ * exactly "${name}". New reference or NULL. */
 static json_t *
-lookup_var(const char *name, size_t n, const json_t *vars, struct scope sc)
+lookup_var(const char *name, size_t n, const json_t *vars, struct scope sc,
+    bool exact)
 {
 	char key[128];
 
@@ -21,9 +24,11 @@ lookup_var(const char *name, size_t n, const json_t *vars, struct scope sc)
 		return json_integer(sc.j);
 	if (sc.j >= 0 && strcmp(key, "j1") == 0)
 		return json_integer(sc.j + 1);
-	/* ${p}: the parallel request's index, filled in by its worker. */
+	/* ${p}, ${p1}: the parallel request's index, filled in by its worker. */
 	if (strcmp(key, "p") == 0)
-		return json_string(PARALLEL_MARK);
+		return json_string(exact ? PARALLEL_INT_MARK : PARALLEL_MARK);
+	if (strcmp(key, "p1") == 0)
+		return json_string(exact ? PARALLEL_INT1_MARK : PARALLEL_MARK1);
 	return json_deep_copy(json_object_get(vars, key));
 }
 
@@ -37,7 +42,7 @@ expand_string(const json_t *v, const json_t *vars, struct scope sc, struct sbuf 
 	/* Exactly "${name}" keeps the variable's JSON type. */
 	if (end - s > 3 && s[0] == '$' && s[1] == '{' && end[-1] == '}' &&
 	    memchr(s + 2, '}', (size_t)(end - s - 3)) == NULL) {
-		r = lookup_var(s + 2, (size_t)(end - s - 3), vars, sc);
+		r = lookup_var(s + 2, (size_t)(end - s - 3), vars, sc, true);
 		if (r == NULL)
 			diff_add(err, "undefined variable %s", s);
 		return r;
@@ -51,7 +56,7 @@ expand_string(const json_t *v, const json_t *vars, struct scope sc, struct sbuf 
 			break;
 		}
 		sb_addn(&out, p, (size_t)(open - p));
-		r = lookup_var(open + 2, (size_t)(close - open - 2), vars, sc);
+		r = lookup_var(open + 2, (size_t)(close - open - 2), vars, sc, false);
 		if (r == NULL) {
 			diff_add(err, "undefined variable %.*s", (int)(close - open + 1), open);
 			sb_free(&out);

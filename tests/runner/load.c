@@ -463,10 +463,52 @@ static int compile_steps(const struct ctx *c, const json_t *steps, json_t *out);
 static int compile_doc(const struct ctx *c, const json_t *doc, const json_t *params,
     json_t *out);
 
+/*
+ * The lanes of a race step, each compiled as a step is (its templates, its
+ * own "with" over the step's parameters), into a new array. NULL on error.
+ */
+static json_t *
+compile_lanes(const struct ctx *c, const json_t *lanes)
+{
+	json_t *out = json_array(), *l = NULL, *p = NULL, *x;
+	const json_t *lane;
+	size_t i;
+
+	if (!json_is_array(lanes)) {
+		ctx_fail(c, "\"race\" must be an array of lanes");
+		goto fail;
+	}
+	json_array_foreach(lanes, i, lane) {
+		struct ctx in = ctx_at(c, ".race[%zu]", i);
+
+		if (!json_is_object(lane)) {
+			ctx_fail(&in, "a lane must be an object");
+			goto fail;
+		}
+		if ((l = apply_use(&in, lane)) == NULL ||
+		    (p = bind_params(&in, c->params, json_object_get(l, "with"))) == NULL)
+			goto fail;
+		json_object_del(l, "with");
+		in.params = p;
+		if ((x = finish(&in, l)) == NULL)
+			goto fail;
+		json_array_append_new(out, x);
+		json_decref(l);
+		json_decref(p);
+		l = p = NULL;
+	}
+	return out;
+fail:
+	json_decref(l);
+	json_decref(p);
+	json_decref(out);
+	return NULL;
+}
+
 static int
 compile_plain(const struct ctx *c, const json_t *e, json_t *out)
 {
-	json_t *s = apply_use(c, e), *p = NULL, *x = NULL;
+	json_t *s = apply_use(c, e), *p = NULL, *x = NULL, *lanes = NULL;
 	struct ctx in = *c;
 	int rc = -1;
 
@@ -474,8 +516,16 @@ compile_plain(const struct ctx *c, const json_t *e, json_t *out)
 		goto out;
 	json_object_del(s, "with");
 	in.params = p;
+	/* Lanes are finished on their own, with their own parameters. */
+	if (json_object_get(s, "race") != NULL) {
+		if ((lanes = compile_lanes(&in, json_object_get(s, "race"))) == NULL)
+			goto out;
+		json_object_del(s, "race");
+	}
 	if ((x = finish(&in, s)) == NULL)
 		goto out;
+	if (lanes != NULL)
+		json_object_set(x, "race", lanes);
 	if (++*c->nsteps > LOAD_MAX_STEPS) {
 		ctx_fail(c, "more than %d steps", LOAD_MAX_STEPS);
 		goto out;
@@ -486,6 +536,7 @@ out:
 	json_decref(s);
 	json_decref(p);
 	json_decref(x);
+	json_decref(lanes);
 	return rc;
 }
 

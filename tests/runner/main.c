@@ -67,7 +67,7 @@ static const char *const step_keys[] = {"name", "comment", "method", "path",
     "headers", "body", "raw_body", "raw_body_hex", "body_size", "auth", "expect",
     "envelope", "save", "sql", "sql_params", "sql_expect", "parallel",
     "expect_failure_message",
-    "expect_codes", "expect_statuses", "repeat", "timeout_ms", NULL};
+    "expect_codes", "expect_statuses", "repeat", "timeout_ms", "race", NULL};
 
 static void
 save_vars(struct file_ctx *fc, const json_t *save, const struct response *rs,
@@ -191,13 +191,18 @@ run_step(struct file_ctx *fc, const json_t *step, size_t index)
 
 		request_free(&rq);
 		response_free(&rs);
-		if (x != NULL && json_object_get(x, "path") != NULL)
+		if (x != NULL && json_object_get(x, "race") != NULL &&
+		    json_object_get(x, "path") != NULL)
+			diff_add(&d, "a race step has its requests in its lanes, not a path");
+		else if (x != NULL && json_object_get(x, "race") != NULL)
+			race_run(json_object_get(x, "race"), &cfg.target, wants_envelope, &d, &rs);
+		else if (x != NULL && json_object_get(x, "path") != NULL)
 			run_http(fc, x, &d, &rq, &rs);
 		if (x != NULL && d.len == 0 && json_object_get(x, "sql") != NULL)
 			sql_run_step(&fc->db, x, &d);
 		if (x != NULL && json_object_get(x, "path") == NULL &&
-		    json_object_get(x, "sql") == NULL)
-			diff_add(&d, "step has neither path nor sql");
+		    json_object_get(x, "race") == NULL && json_object_get(x, "sql") == NULL)
+			diff_add(&d, "step has neither path, race nor sql");
 		json_decref(x);
 		if (d.len > 0 && jrep != NULL) {
 			snprintf(label, sizeof label, "%.250s (iteration %" JSON_INTEGER_FORMAT ")",

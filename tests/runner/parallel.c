@@ -17,22 +17,53 @@ struct worker {
 	struct response rs;          /* owned by the worker until joined */
 };
 
-/* rq's body with every PARALLEL_MARK replaced by index; NULL: no mark. */
+/* The marks a worker fills in: text, plus 1 for the 1-based ones; the
+ * _INT ones replace their whole quoted string with a bare integer. */
+static const struct {
+	const char *mark;
+	long plus;
+	bool quoted;
+} marks[] = {
+	{ "\"" PARALLEL_INT_MARK "\"", 0, true },
+	{ "\"" PARALLEL_INT1_MARK "\"", 1, true },
+	{ PARALLEL_MARK, 0, false },
+	{ PARALLEL_MARK1, 1, false },
+};
+
+/* rq's body with every mark replaced by index; NULL: no mark. */
 static char *
 body_for_worker(const struct request *rq, long index, size_t *len)
 {
 	struct sbuf b = {0};
-	const char *p = rq->body, *end, *m;
+	const char *p = rq->body, *end;
 	char num[24];
+	bool any = false;
 
-	if (p == NULL || memmem(p, rq->body_len, PARALLEL_MARK, sizeof PARALLEL_MARK - 1) == NULL)
+	if (p == NULL)
 		return NULL;
 	end = p + rq->body_len;
-	snprintf(num, sizeof num, "%ld", index);
-	while ((m = memmem(p, (size_t)(end - p), PARALLEL_MARK, sizeof PARALLEL_MARK - 1)) != NULL) {
-		sb_addn(&b, p, (size_t)(m - p));
+	while (p < end) {
+		const char *first = NULL;
+		size_t which = 0;
+
+		for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+			const char *at = memmem(p, (size_t)(end - p), marks[m].mark, strlen(marks[m].mark));
+			if (at != NULL && (first == NULL || at < first)) {
+				first = at;
+				which = m;
+			}
+		}
+		if (first == NULL)
+			break;
+		any = true;
+		snprintf(num, sizeof num, "%ld", index + marks[which].plus);
+		sb_addn(&b, p, (size_t)(first - p));
 		sb_adds(&b, num);
-		p = m + sizeof PARALLEL_MARK - 1;
+		p = first + strlen(marks[which].mark);
+	}
+	if (!any) {
+		sb_free(&b);
+		return NULL;
 	}
 	sb_addn(&b, p, (size_t)(end - p));
 	*len = b.len;
@@ -173,5 +204,162 @@ parallel_run(const json_t *x, const struct request *rq, bool envelope, long p,
 		response_free(&w[k].rs);
 	pthread_barrier_destroy(&start);
 	json_decref(counts);
+	free(w);
+}
+
+/* ---- races ---------------------------------------------------------------- */
+
+static const char *const lane_keys[] = {"name", "comment", "method", "path",
+    "headers", "body", "raw_body", "raw_body_hex", "body_size", "auth", "timeout_ms",
+    "envelope", "parallel", "expect_codes", "expect_failure_message",
+    "expect_statuses", "expect_one_of", NULL};
+
+/* Lane l's parallel count, or 0 when it is not 1..PARALLEL_MAX. */
+static long
+lane_count(const json_t *lane)
+{
+	const json_t *par = json_object_get(lane, "parallel");
+	json_int_t p = par ? json_integer_value(par) : 1;
+
+	if (par != NULL && !json_is_integer(par))
+		return 0;
+	return p >= 1 && p <= PARALLEL_MAX ? (long)p : 0;
+}
+
+/* Whether rs matches one of the expect objects of one_of; else why not. */
+static void
+check_one_of(const json_t *one_of, long k, const struct response *rs, struct sbuf *d)
+{
+	struct sbuf why = {0};
+	const json_t *e;
+	size_t i;
+
+	match_count(1);
+	json_array_foreach(one_of, i, e) {
+		struct sbuf alt = {0};
+		bool ok;
+
+		match_expect(e, rs, &alt);
+		ok = alt.len == 0;
+		if (!ok)
+			sb_printf(&why, "%s[%zu] %s", i > 0 ? "; " : "", i, alt.p);
+		sb_free(&alt);
+		if (ok) {
+			sb_free(&why);
+			return;
+		}
+	}
+	diff_add(d, "request %ld: matches no expect_one_of: %s", k, sb_str(&why));
+	sb_free(&why);
+}
+
+/* The checks of lane l over its answers rs[0..n); the first failing answer's
+ * index into *bad (unchanged when none). */
+static void
+check_lane(const json_t *lane, size_t l, const struct request *rq, bool envelope,
+    const struct worker *w, long n, struct sbuf *d, long *bad, long first)
+{
+	const json_t *one_of = json_object_get(lane, "expect_one_of");
+	json_t *counts = json_object();
+	char code[32];
+
+	for (long k = 0; k < n; k++) {
+		struct sbuf one = {0};
+		const json_t *c = json_object_get(w[k].rs.json, "code");
+
+		check_one(lane, rq, envelope, k, &w[k].rs, &one);
+		if (one_of != NULL)
+			check_one_of(one_of, k, &w[k].rs, &one);
+		if (json_is_integer(c))
+			snprintf(code, sizeof code, "%" JSON_INTEGER_FORMAT, json_integer_value(c));
+		else
+			snprintf(code, sizeof code, "none");
+		json_object_set_new(counts, code, json_integer(
+		    json_integer_value(json_object_get(counts, code)) + 1));
+		if (one.len > 0) {
+			diff_add(d, "lane %zu: %s", l, one.p);
+			if (*bad < 0)
+				*bad = first + k;
+		}
+		sb_free(&one);
+	}
+	if (json_object_get(lane, "expect_codes") != NULL) {
+		struct sbuf c = {0};
+		check_codes(json_object_get(lane, "expect_codes"), counts, &c);
+		if (c.len > 0)
+			diff_add(d, "lane %zu: %s", l, c.p);
+		sb_free(&c);
+	}
+	json_decref(counts);
+}
+
+void
+race_run(const json_t *lanes, const struct http_target *t,
+    bool (*envelope)(const json_t *lane), struct sbuf *d, struct response *shown)
+{
+	size_t nl = json_array_size(lanes), l;
+	struct request *rq = xrealloc(NULL, (nl ? nl : 1) * sizeof *rq);
+	long *count = xrealloc(NULL, (nl ? nl : 1) * sizeof *count), total = 0, k, bad = -1;
+	struct worker *w = NULL;
+	pthread_barrier_t start;
+	const json_t *lane;
+	const char *key;
+	json_t *v;
+
+	memset(rq, 0, (nl ? nl : 1) * sizeof *rq);
+	if (!json_is_array(lanes) || nl == 0)
+		diff_add(d, "race must be a non-empty array of lanes");
+	json_array_foreach(lanes, l, lane) {
+		if (d->len > 0)
+			break;
+		json_object_foreach((json_t *)lane, key, v)
+			if (!match_key_known(key, lane_keys))
+				diff_add(d, "race[%zu]: unknown lane key %s", l, key);
+		count[l] = lane_count(lane);
+		if (count[l] == 0)
+			diff_add(d, "race[%zu]: parallel must be 1..%d", l, PARALLEL_MAX);
+		else if (json_object_get(lane, "expect_one_of") != NULL &&
+		    !json_is_array(json_object_get(lane, "expect_one_of")))
+			diff_add(d, "race[%zu]: expect_one_of must be an array of expect objects", l);
+		else if (request_build(lane, t, &rq[l], d) == 0)
+			total += count[l];
+	}
+	if (d->len == 0 && total > PARALLEL_MAX)
+		diff_add(d, "race: %ld requests; at most %d", total, PARALLEL_MAX);
+	if (d->len > 0)
+		goto out;
+	w = xrealloc(NULL, (size_t)total * sizeof *w);
+	memset(w, 0, (size_t)total * sizeof *w);
+	pthread_barrier_init(&start, NULL, (unsigned)total);
+	k = 0;
+	for (l = 0; l < nl; l++)
+		for (long i = 0; i < count[l]; i++, k++) {
+			w[k].start = &start;
+			w[k].rq = &rq[l];
+			w[k].index = i;
+		}
+	for (k = 0; k < total; k++)
+		if (pthread_create(&w[k].tid, NULL, worker_main, &w[k]) != 0) {
+			fputs("test_runner: pthread_create failed\n", stderr);
+			abort();
+		}
+	for (k = 0; k < total; k++)
+		pthread_join(w[k].tid, NULL);
+	k = 0;
+	json_array_foreach(lanes, l, lane) {
+		check_lane(lane, l, &rq[l], envelope(lane), &w[k], count[l], d, &bad, k);
+		k += count[l];
+	}
+	bad = bad < 0 ? 0 : bad;
+	*shown = w[bad].rs;
+	memset(&w[bad].rs, 0, sizeof w[bad].rs);
+	for (k = 0; k < total; k++)
+		response_free(&w[k].rs);
+	pthread_barrier_destroy(&start);
+out:
+	for (l = 0; l < nl; l++)
+		request_free(&rq[l]);
+	free(rq);
+	free(count);
 	free(w);
 }

@@ -26,4 +26,17 @@
 void parallel_run(const json_t *x, const struct request *rq, bool envelope, long p,
     struct sbuf *d, struct response *shown);
 
+/*
+ * A race (tests/README.md, "race"): the lanes (an array of lane objects,
+ * each a request with its own parallel count, default 1) all sent at once,
+ * released by one barrier; then each lane's answers are checked as
+ * parallel_run checks its own (expect_statuses, the envelope when
+ * envelope(lane) says so, expect_failure_message, expect_codes) and, with
+ * expect_one_of, every answer must match one of its expect objects.
+ * Failures go to d; *shown receives one response for the report, owned by
+ * the caller.
+ */
+void race_run(const json_t *lanes, const struct http_target *t,
+    bool (*envelope)(const json_t *lane), struct sbuf *d, struct response *shown);
+
 #endif

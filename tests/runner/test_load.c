@@ -230,6 +230,27 @@ test_variants(void **state)
 	expect_error("file_key.json", "unknown key step");
 }
 
+static void
+test_race_lanes(void **state)
+{
+	(void)state;
+	put("race.json", "{'defs': {'pd': {'path': '/d', 'body': {'biz': 1, 'ids': '$(ids)'}},"
+	    "  'ok': {'expect_codes': {'0': 1}}},"
+	    " 'with': {'n': 16},"
+	    " 'steps': [{'name': 'r', 'with': {'ids': [5]}, 'repeat': 2, 'race': ["
+	    "  {'use': ['pd', 'ok']},"
+	    "  {'use': 'pd', 'with': {'ids': [6]}, 'parallel': '$(n)', 'expect_one_of': [{'code': 0}]}],"
+	    "  'sql': 'SELECT $(n)'}]}");
+	expect_steps("race.json", "[{'name': 'r', 'repeat': 2, 'sql': 'SELECT 16', 'race': ["
+	    "{'path': '/d', 'body': {'biz': 1, 'ids': [5]}, 'expect_codes': {'0': 1}},"
+	    "{'path': '/d', 'body': {'biz': 1, 'ids': [6]}, 'parallel': 16,"
+	    " 'expect_one_of': [{'code': 0}]}]}]");
+	put("race_lane.json", "{'steps': [{'race': ['x']}]}");
+	expect_error("race_lane.json", "race[0]: a lane must be an object");
+	put("race_param.json", "{'steps': [{'race': [{'path': '/$(nope)'}]}]}");
+	expect_error("race_param.json", "no parameter $(nope)");
+}
+
 int
 main(void)
 {
@@ -241,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_str),
 		cmocka_unit_test(test_include_import),
 		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_race_lanes),
 	};
 	char cmd[300];
 	int failed;
