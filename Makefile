@@ -109,6 +109,12 @@ build/test_db: tests/db/test_db.c $(DB_SRC) $(wildcard src/db/*.h src/common/*.h
 	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ tests/db/test_db.c $(DB_SRC) \
 	    $(shell pkg-config --cflags --libs cmocka libpq) -lpthread
 
+# §11.8 on a million service instances: EXPLAIN of what src/db runs.
+build/test_explain: tests/db/test_explain.c $(DB_SRC) $(wildcard src/db/*.h src/common/*.h)
+	@mkdir -p build
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ tests/db/test_explain.c $(DB_SRC) \
+	    $(shell pkg-config --cflags --libs cmocka libpq jansson) -lpthread
+
 # What operators see: the listen address and DATABASE_URL redaction.
 OPS_TEST_SRC := tests/ops/test_ops.c src/common/addr.c src/common/err.c src/common/log.c src/common/str.c src/db/conninfo.c
 build/test_ops: $(OPS_TEST_SRC) src/common/addr.h src/common/err.h src/db/conninfo.h
@@ -151,7 +157,7 @@ stop-db:
 	@bash -c '. scripts/pg.sh && pg_local_stop "$(CURDIR)"'
 
 test: deps
-	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_db_tsan build/test_ops build/test_hostile
+	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_db_tsan build/test_explain build/test_ops build/test_hostile
 	@$(MAKE) --no-print-directory "$(PROMTOOL)" || echo "promtool could not be fetched: its checks will fail"
 	@PROMTOOL="$(PROMTOOL)" bash scripts/test.sh
 

@@ -6,7 +6,8 @@
 #
 # 1. a database: $TEST_DATABASE_URL, or a throwaway cluster in a temp dir
 # 2. unit tests: build/test_unit and build/test_load (cmocka), when built
-# 3. migrations: up, dump, down to nothing, up, dump; both dumps must match
+# 3. migrations: up, dump, down to nothing, up, dump; both dumps must match;
+#    the db tests (tests/db), the EXPLAIN test on a million instances among them
 # 4. the ASan/UBSan server on a free port, then the HTTP cases in tests/cases
 #    (only files whose path contains FILTER / $TEST_FILTER) and the
 #    runner's self-test (tests/runner/selftest.json)
@@ -105,7 +106,7 @@ run_cmocka() {
 		say "$label tests: $bin not built, skipped"
 		return 0
 	fi
-	env "$@" timeout 120 "$bin" >"$out" 2>&1
+	env "$@" timeout "${CMOCKA_TIMEOUT:-120}" "$bin" >"$out" 2>&1
 	rc=$?
 	p=$(cmocka_count PASSED "$out")
 	f=$(cmocka_count FAILED "$out")
@@ -137,6 +138,23 @@ run_db_tests() {
 	# The pool under ThreadSanitizer (a data race is a failure).
 	run_cmocka db-tsan "${TEST_DB_TSAN:-build/test_db_tsan}" TEST_DATABASE_URL="$db_url" \
 		TSAN_OPTIONS=halt_on_error=1:exitcode=66
+}
+
+# Contract §11.8 on a million service instances (tests/db/test_explain.c):
+# no list shape and no id lookup of the writes plans a Seq Scan. Seeds a
+# database of its own next to the test database; needs a superuser (the
+# seed runs with session_replication_role = replica). The line it prints
+# says how long seeding and the whole test took. TEST_NO_EXPLAIN=1 skips it.
+run_explain_tests() {
+	local timing
+	if [ -n "${TEST_NO_EXPLAIN:-}" ]; then
+		say "explain tests: skipped (TEST_NO_EXPLAIN)"
+		return 0
+	fi
+	CMOCKA_TIMEOUT=600 run_cmocka explain "${TEST_EXPLAIN:-build/test_explain}" \
+		TEST_DATABASE_URL="$db_url" "${SANITIZER_ENV[@]}"
+	timing=$(grep -h '^explain: ' "$tmp/explain.out" 2>/dev/null | tr '\n' ' ')
+	[ -z "$timing" ] || say "$timing"
 }
 
 # procsvc CLI with the test database; output goes to the migration log.
@@ -584,6 +602,7 @@ main() {
 		run_load_tests
 		run_migrations
 		run_db_tests
+		run_explain_tests
 		cli_checks
 		ops_cli
 		ops_migrate
