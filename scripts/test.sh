@@ -480,6 +480,70 @@ round_trips() {
 	fi
 }
 
+# The lifecycle APIs (contract §11): a write costs as many statements for
+# one id as for many, and the lists are one statement (list) and four
+# (detail: BEGIN, the page, its processes, COMMIT). Data of its own in
+# business 19, after round_trips (which loads pg_stat_statements). 1 result.
+lifecycle_round_trips() {
+	local auth='"bk_app_code":"esb_test","bk_app_secret":"xxx","bk_username":"admin"'
+	local out=$tmp/lrt big ids one rest l d u1 u100 p1 p100 s1 s100 k
+	local q="psql -X -q -t -A $db_url -c"
+	if [ -z "$cluster_dir" ]; then say "lifecycle round trips: skipped (external database)"; return 0; fi
+	mkdir -p "$out"
+	post() { curl -sS --noproxy '*' -o /dev/null -X POST "http://127.0.0.1:$server_port$1" --data-binary "$2"; }
+	post /api/v3/procsvc/upsert_hosts "{$auth,\"hosts\":[$(seq -s, -f '{"bk_host_id":%g}' 2001 2100)]}"
+	post /api/v3/procsvc/upsert_modules "{$auth,\"modules\":[{\"bk_module_id\":9101,\"bk_biz_id\":19}]}"
+	post /api/v3/procsvc/set_module_hosts "{$auth,\"bk_module_id\":9101,\"bk_host_ids\":[$(seq -s, 2001 2100)]}"
+	small() { # 100 instances with one process (two bind rows) each
+		printf '{%s,"bk_biz_id":19,"bk_module_id":9101,"instances":[' "$auth"
+		for k in $(seq 2001 2100); do
+			printf '%s{"bk_host_id":%d,"processes":[{"process_info":{"bk_process_name":"s","bk_func_name":"s","bind_info":[{"port":"80"},{"port":"81"}]}}]}' "$([ "$k" -gt 2001 ] && echo ,)" "$k"
+		done
+		printf ']}'
+	}
+	small >"$out/small"
+	post /api/v3/create/proc/service_instance "@$out/small"
+	# One instance with 100 processes.
+	{ printf '{%s,"bk_biz_id":19,"bk_module_id":9101,"instances":[{"bk_host_id":2001,"processes":[' "$auth"
+	  for k in $(seq 1 100); do printf '%s{"process_info":{"bk_process_name":"b%d","bk_func_name":"b%d"}}' "$([ "$k" -gt 1 ] && echo ,)" "$k" "$k"; done
+	  printf ']}]}'; } >"$out/big"
+	post /api/v3/create/proc/service_instance "@$out/big"
+	big=$($q "SELECT max(id) FROM service_instance WHERE bk_biz_id = 19")
+	ids=$($q "SELECT string_agg(bk_process_id::text, ',' ORDER BY bk_process_id) FROM process WHERE service_instance_id = $big")
+	one=${ids%%,*}
+	printf '{%s,"bk_biz_id":19}' "$auth" >"$out/list"
+	l=$(statements_for /api/v3/findmany/proc/service_instance "$out/list")
+	d=$(statements_for /api/v3/findmany/proc/service_instance/details "$out/list")
+	printf '{%s,"bk_biz_id":19,"processes":[{"bk_process_id":%s,"description":"u","bind_info":[{"port":"90"}]}]}' "$auth" "$one" >"$out/u1"
+	{ printf '{%s,"bk_biz_id":19,"processes":[' "$auth"
+	  k=0; for i in ${ids//,/ }; do printf '%s{"bk_process_id":%s,"description":"u","bind_info":[{"port":"90"}]}' "$([ "$k" -gt 0 ] && echo ,)" "$i"; k=$((k + 1)); done
+	  printf ']}'; } >"$out/u100"
+	u1=$(statements_for /api/v3/update/proc/process_instance "$out/u1")
+	u100=$(statements_for /api/v3/update/proc/process_instance "$out/u100")
+	# One process of the big instance; then the 100 small instances' only
+	# processes, so that each of those instances goes too.
+	rest=$($q "SELECT string_agg(bk_process_id::text, ',') FROM process p JOIN service_instance s ON s.id = p.service_instance_id WHERE s.bk_biz_id = 19 AND s.id <> $big")
+	printf '{%s,"bk_biz_id":19,"process_instance_ids":[%s]}' "$auth" "$one" >"$out/p1"
+	printf '{%s,"bk_biz_id":19,"process_instance_ids":[%s]}' "$auth" "$rest" >"$out/p100"
+	p1=$(statements_for /api/v3/delete/proc/process_instance "$out/p1")
+	p100=$(statements_for /api/v3/delete/proc/process_instance "$out/p100")
+	post /api/v3/create/proc/service_instance "@$out/small"
+	rest=$($q "SELECT string_agg(id::text, ',') FROM service_instance WHERE bk_biz_id = 19 AND id <> $big")
+	printf '{%s,"bk_biz_id":19,"service_instance_ids":[%s]}' "$auth" "$big" >"$out/s1"
+	printf '{%s,"bk_biz_id":19,"service_instance_ids":[%s]}' "$auth" "$rest" >"$out/s100"
+	s1=$(statements_for /api/v3/deletemany/proc/service_instance "$out/s1")
+	s100=$(statements_for /api/v3/deletemany/proc/service_instance "$out/s100")
+	k=$($q "SELECT count(*) FROM service_instance WHERE bk_biz_id = 19")
+	if [ "$l" = 1 ] && [ "$d" = 4 ] && [ "$u1" = "$u100" ] && [ "$p1" = "$p100" ] &&
+		[ "$s1" = "$s100" ] && [ "$u1" -le 12 ] && [ "$p1" -le 12 ] && [ "$s1" -le 12 ] && [ "$k" = 0 ]; then
+		say "lifecycle round trips: list_service_instance $l statement, _detail $d; update_process_instance $u1 for 1 or 100 processes, delete_process_instance $p1 for 1 or 100 processes (the 100 each the last of its instance), delete_service_instance $s1 for 1 or 100 instances"
+		ok
+	else
+		say "lifecycle round trips: list $l, detail $d (want 1, 4); update 1:$u1 100:$u100, delete_process 1:$p1 100:$p100, delete_service 1:$s1 100:$s100 (want equal, <= 12); left in business 19: $k (want 0)"
+		bad
+	fi
+}
+
 # /readyz follows the schema: 503 with a reason once a migration is
 # reverted under the running server, 200 again after migrate up. 1 result.
 readyz_follows_schema() {
@@ -552,6 +616,7 @@ run_server_suite() {
 		obs_metric_names
 		obs_rejected
 		round_trips
+		lifecycle_round_trips
 		readyz_follows_schema
 		database_outage
 		obs_db_request_id
