@@ -24,9 +24,13 @@ static const struct route routes[] = {
 	{ "list_service_instance", "/api/v3/findmany/proc/service_instance", NULL, api_list_service_instance, POST_ONLY },
 	{ "list_service_instance_detail", "/api/v3/findmany/proc/service_instance/details",
 	  NULL, api_list_service_instance_detail, POST_ONLY },
-	{ "update_process_instance", "/api/v3/update/proc/process_instance", api_update_process_instance, NULL, POST_ONLY },
-	{ "delete_process_instance", "/api/v3/delete/proc/process_instance", api_delete_process_instance, NULL, POST_ONLY },
-	{ "delete_service_instance", "/api/v3/deletemany/proc/service_instance", api_delete_service_instance, NULL, POST_ONLY },
+	/* §11.1: the method bk-cmdb registers for each, and POST. */
+	{ "update_process_instance", "/api/v3/update/proc/process_instance", api_update_process_instance, NULL,
+	  { "PUT", "POST", NULL } },
+	{ "delete_process_instance", "/api/v3/delete/proc/process_instance", api_delete_process_instance, NULL,
+	  { "DELETE", "POST", NULL } },
+	{ "delete_service_instance", "/api/v3/deletemany/proc/service_instance", api_delete_service_instance, NULL,
+	  { "DELETE", "POST", NULL } },
 };
 
 static const char *const esb_methods[] = POST_ONLY;
