@@ -4,7 +4,11 @@
 #
 # Source it, then:
 #   pg_cluster_start DIR PORT   initdb DIR/pgdata if needed, start it, create db procsvc
-#   pg_cluster_stop DIR         stop it (idempotent)
+#   pg_replica_start DIR PORT PRIMARY_PORT [OPTIONS]
+#                               a streaming replica of the cluster on PRIMARY_PORT:
+#                               pg_basebackup -R into DIR/pgdata if needed, then start
+#                               it (OPTIONS: more server options, e.g. "-c log_statement=all")
+#   pg_cluster_stop DIR         stop it (idempotent; replicas too)
 #   pg_cluster_url DIR PORT     print the libpq URL of the procsvc database
 #   pg_local_dir CHECKOUT       print where `make run` keeps its cluster
 #   pg_local_stop CHECKOUT      stop that cluster, wherever it is (make stop-db)
@@ -91,8 +95,31 @@ _pg_running() {
 	_pg_as_owner "$(pg_bin)/pg_ctl" status -D "$dir/pgdata" >/dev/null 2>&1
 }
 
+# Starts the cluster in DIR/pgdata on PORT and waits until it answers. The
+# settings a replica must share with its primary (max_connections) are the
+# same for both. $3: more server options.
+_pg_serve() {
+	local dir=$1 port=$2 bin i
+	bin=$(pg_bin)
+	# wal_level=replica and max_wal_senders=10 are PostgreSQL 15's defaults,
+	# and initdb's pg_hba.conf lets local replication connections in: every
+	# cluster can be the primary of pg_replica_start.
+	if ! _pg_as_owner "$bin/pg_ctl" start -w -t 30 -D "$dir/pgdata" -l "$dir/postgres.log" \
+		-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements ${PG_OPTS:-} ${3:-}" \
+		>/dev/null 2>&1; then
+		_pg_log_tail "$dir"
+		return 1
+	fi
+	for ((i = 0; i < 100; i++)); do
+		"$bin/pg_isready" -q -h "$dir" -p "$port" && return 0
+		sleep 0.1
+	done
+	_pg_log_tail "$dir"
+	return 1
+}
+
 pg_cluster_start() {
-	local dir port bin i exists
+	local dir port bin exists
 	if [ $# -ne 2 ]; then
 		echo "usage: pg_cluster_start DIR PORT" >&2
 		return 2
@@ -109,20 +136,7 @@ pg_cluster_start() {
 	if [ ! -f "$dir/pgdata/PG_VERSION" ]; then
 		_pg_initdb "$dir" || return 1
 	fi
-	if ! _pg_as_owner "$bin/pg_ctl" start -w -t 30 -D "$dir/pgdata" -l "$dir/postgres.log" \
-		-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements ${PG_OPTS:-}" \
-		>/dev/null 2>&1; then
-		_pg_log_tail "$dir"
-		return 1
-	fi
-	for ((i = 0; i < 100; i++)); do
-		"$bin/pg_isready" -q -h "$dir" -p "$port" && break
-		sleep 0.1
-	done
-	if ! "$bin/pg_isready" -q -h "$dir" -p "$port"; then
-		_pg_log_tail "$dir"
-		return 1
-	fi
+	_pg_serve "$dir" "$port" || return 1
 	exists=$("$bin/psql" -X -q -t -A -h "$dir" -p "$port" -U postgres -d postgres \
 		-c "SELECT 1 FROM pg_database WHERE datname = 'procsvc'") || {
 		_pg_log_tail "$dir"
@@ -133,6 +147,32 @@ pg_cluster_start() {
 		return 1
 	fi
 	echo "postgres running on 127.0.0.1:$port (data in $dir/pgdata)"
+}
+
+pg_replica_start() {
+	local dir port bin
+	if [ $# -lt 3 ]; then
+		echo "usage: pg_replica_start DIR PORT PRIMARY_PORT [OPTIONS]" >&2
+		return 2
+	fi
+	mkdir -p "$1" || return 1
+	dir=$(cd "$1" && pwd) || return 1
+	port=$2
+	bin=$(pg_bin)
+	_pg_prepare_dir "$dir" || return 1
+	_pg_running "$dir" && return 0
+	if [ ! -f "$dir/pgdata/PG_VERSION" ]; then
+		# -R writes standby.signal and primary_conninfo; -X stream copies
+		# the WAL written meanwhile; -c fast does not wait for a checkpoint.
+		if ! _pg_as_owner "$bin/pg_basebackup" -h 127.0.0.1 -p "$3" -U postgres \
+			-D "$dir/pgdata" -R -X stream -c fast >"$dir/basebackup.log" 2>&1; then
+			echo "pg.sh: pg_basebackup from port $3 failed:" >&2
+			tail -n 20 "$dir/basebackup.log" >&2
+			return 1
+		fi
+	fi
+	_pg_serve "$dir" "$port" "${4:-}" || return 1
+	echo "replica of port $3 running on 127.0.0.1:$port (data in $dir/pgdata)"
 }
 
 pg_cluster_stop() {

@@ -13,7 +13,8 @@
 #    runner's self-test (tests/runner/selftest.json)
 # 5. logs and metrics as operators use them (scripts/test_obs.sh)
 # 6. a clean SIGTERM shutdown, and no sanitizer report in any log
-# 7. the hostile group (scripts/hostile.sh; TEST_NO_HOSTILE=1 skips it)
+# 7. lists on a streaming replica (scripts/test_scale.sh)
+# 8. the hostile group (scripts/hostile.sh; TEST_NO_HOSTILE=1 skips it)
 #
 # The last line is "N passed, N failed"; the exit status is 1 when anything
 # failed or could not run. Everything started here is torn down on exit.
@@ -34,6 +35,8 @@ cd "$ROOT" || exit 1
 . "$ROOT/scripts/test_ops.sh"
 # shellcheck source-path=SCRIPTDIR source=test_obs.sh disable=SC1091
 . "$ROOT/scripts/test_obs.sh"
+# shellcheck source-path=SCRIPTDIR source=test_scale.sh disable=SC1091
+. "$ROOT/scripts/test_scale.sh"
 
 SERVER_BIN=${PROCSVC_BIN:-build/procsvc-asan}
 RUNNER_BIN=${TEST_RUNNER:-build/test_runner}
@@ -60,6 +63,7 @@ bad() { failed=$((failed + ${1:-1})); }
 
 # Idempotent: runs once at the end and again from the EXIT trap.
 cleanup() {
+	scale_cleanup
 	if [ -n "$server_pid" ]; then
 		kill -KILL "$server_pid" 2>/dev/null
 		wait "$server_pid" 2>/dev/null
@@ -678,6 +682,7 @@ main() {
 		ops_docs
 		obs_levels
 		run_server_suite
+		scale_replica
 		[ -n "${TEST_NO_HOSTILE:-}" ] || run_hostile
 		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite
 	else

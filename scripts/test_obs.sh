@@ -83,6 +83,9 @@ TYPE procsvc_db_pool_open gauge
 TYPE procsvc_db_pool_size gauge
 TYPE procsvc_db_pool_wait_timeouts_total counter
 TYPE procsvc_db_pool_waiting gauge
+TYPE procsvc_db_replica_fallbacks_total counter
+TYPE procsvc_db_replica_reads_total counter
+TYPE procsvc_db_replica_up gauge
 TYPE procsvc_decode_memory_bytes gauge
 TYPE procsvc_decode_memory_waiting gauge
 TYPE procsvc_http_thread_stack_bytes gauge
@@ -110,6 +113,9 @@ procsvc_db_pool_open -
 procsvc_db_pool_size -
 procsvc_db_pool_wait_timeouts_total -
 procsvc_db_pool_waiting -
+procsvc_db_replica_fallbacks_total reason
+procsvc_db_replica_reads_total -
+procsvc_db_replica_up -
 procsvc_decode_memory_bytes -
 procsvc_decode_memory_waiting -
 procsvc_http_thread_stack_bytes -

@@ -75,6 +75,10 @@ static const char usage[] =
 "                             error (default info)\n"
 "  PROCSVC_LOG_PROBES=off     no access lines for GET /healthz, /readyz, /metrics\n"
 "                             (they are still counted in /metrics)\n"
+"  PROCSVC_READ_URL           a streaming replica of DATABASE_URL for the list\n"
+"                             APIs (default: none, everything on the primary)\n"
+"  PROCSVC_READ_MAX_LAG_MS    lists go to the primary while the replica is\n"
+"                             further behind than this (default 1000)\n"
 "  PROCSVC_MIGRATIONS         migrations directory (default: ./migrations, then\n"
 "                             ../share/procsvc/migrations beside the binary,\n"
 "                             then /usr/share/procsvc/migrations)\n"
@@ -217,11 +221,30 @@ database_url(void)
 		config_error("%s", "DATABASE_URL is not set");
 		return NULL;
 	}
-	if (db_conninfo_check(url, &e) != 0) {
+	if (db_conninfo_check("DATABASE_URL", url, &e) != 0) {
 		config_error("%s", e.msg);
 		return NULL;
 	}
 	return url;
+}
+
+/* PROCSVC_READ_URL, checked like DATABASE_URL: 0 with *out NULL when it is
+ * unset or empty (no replica), -1 after printing one line. */
+static int
+read_url(const char **out)
+{
+	const char *url = getenv("PROCSVC_READ_URL");
+	struct err e = { 0 };
+
+	*out = NULL;
+	if (url == NULL || *url == '\0')
+		return 0;
+	if (db_conninfo_check("PROCSVC_READ_URL", url, &e) != 0) {
+		config_error("%s", e.msg);
+		return -1;
+	}
+	*out = url;
+	return 0;
 }
 
 /* migrate's command line, checked before the environment is looked at. */
@@ -404,7 +427,7 @@ cmd_serve(void)
 	struct addr listen;
 	struct err e = { 0 };
 	char *apps = NULL;
-	long threads, max_body, timeout, wait_s, decode_memory, pool, wait_ms;
+	long threads, max_body, timeout, wait_s, decode_memory, pool, wait_ms, max_lag;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *auth = getenv("PROCSVC_AUTH");
 	sigset_t sigs;
@@ -429,7 +452,9 @@ cmd_serve(void)
 	    env_long("PROCSVC_DECODE_MEMORY", 16L << 20, 1L << 40, 1L << 30, &decode_memory) != 0 ||
 	    env_long("PROCSVC_MAX_BODY", 1024, 1L << 30, 4194304, &max_body) != 0 ||
 	    env_long("PROCSVC_REQUEST_TIMEOUT_MS", 100, 3600000, 10000, &timeout) != 0 ||
-	    env_long("PROCSVC_DB_WAIT_S", 0, 3600, 0, &wait_s) != 0)
+	    env_long("PROCSVC_DB_WAIT_S", 0, 3600, 0, &wait_s) != 0 ||
+	    env_long("PROCSVC_READ_MAX_LAG_MS", 10, 86400000, 1000, &max_lag) != 0 ||
+	    read_url(&api.read_conninfo) != 0)
 		goto out;
 	if (log_config() != 0 || env_switch("PROCSVC_LOG_PROBES", true, &http.log_probes) != 0)
 		goto out;
@@ -457,6 +482,7 @@ cmd_serve(void)
 	api.db_wait_ms = wait_ms;
 	api.decode_memory = (size_t)decode_memory;
 	api.decode_wait_ms = wait_ms;
+	api.read_max_lag_ms = max_lag;
 	if (api_init(&api, &e) != 0) {
 		rc = config_error("%s", e.msg);
 		goto out;
@@ -466,6 +492,12 @@ cmd_serve(void)
 	if (api.auth_off)
 		log_warn("PROCSVC_AUTH=off: app authentication is disabled, any bk_app_code is accepted");
 	check_database(api.conninfo, wait_s, api.schema_version);
+	if (api.read_conninfo != NULL) {
+		char where[512];
+		log_info("lists read from the replica %s while it is at most %ld ms behind "
+		    "(PROCSVC_READ_MAX_LAG_MS), else from the primary",
+		    db_redact(api.read_conninfo, where, sizeof(where)), max_lag);
+	}
 
 	/* Block the stop signals before CivetWeb starts its threads, so only
 	 * sigwait below receives them. */

@@ -31,6 +31,11 @@ api_init(const struct api_config *cfg, struct err *e)
 	if (svc_init(cfg->conninfo, cfg->db_pool, cfg->db_wait_ms,
 	    cfg->schema_version, e) != 0)
 		return -1;
+	if (cfg->read_conninfo != NULL &&
+	    svc_init_replica(cfg->read_conninfo, cfg->read_max_lag_ms, e) != 0) {
+		svc_shutdown();
+		return -1;
+	}
 	budget_init(&decode_budget, cfg->decode_memory, DECODE_SMALL);
 	return 0;
 }
@@ -53,8 +58,12 @@ api_gauges(struct api_gauges *out)
 {
 	struct svc_pool_stats p;
 	size_t bytes, waiting;
+	struct svc_replica_stats r;
 
 	svc_pool_stats(&p);
+	out->replica = svc_replica_stats(&r);
+	out->replica_up = out->replica && r.up;
+	out->replica_lag_s = out->replica ? r.lag_s : -1.0;
 	out->db_pool_size = p.size;
 	out->db_in_use = p.in_use;
 	out->db_idle = p.idle;

@@ -37,6 +37,9 @@ struct api_config {
 	size_t decode_memory; /* PROCSVC_DECODE_MEMORY: bytes large bodies may
 	                       * hold while decoded, all together */
 	long decode_wait_ms;  /* longest wait for decode memory before 503 */
+	const char *read_conninfo; /* PROCSVC_READ_URL: lists' replica, or NULL */
+	long read_max_lag_ms; /* PROCSVC_READ_MAX_LAG_MS: beyond it, lists go
+	                       * to the primary */
 };
 
 /*
@@ -62,6 +65,9 @@ struct api_gauges {
 	unsigned long long db_pool_size, db_in_use, db_idle, db_open, db_waiting;
 	unsigned long long db_wait_timeouts;
 	unsigned long long decode_bytes, decode_waiting;
+	unsigned long long replica_up; /* 1 while lists are read on the replica */
+	bool replica;         /* PROCSVC_READ_URL is set; then: */
+	double replica_lag_s; /* behind the primary; negative: not known */
 };
 void api_gauges(struct api_gauges *out);
 

@@ -20,7 +20,13 @@
 	X(DB_CONNECT_ERRORS, "procsvc_db_errors_total", "kind=\"connect\"", \
 	    "Database errors: connection attempts that failed (connect), statements that " \
 	    "failed other than on a constraint, including lost connections and timeouts (statement).") \
-	X(DB_STATEMENT_ERRORS, "procsvc_db_errors_total", "kind=\"statement\"", NULL)
+	X(DB_STATEMENT_ERRORS, "procsvc_db_errors_total", "kind=\"statement\"", NULL) \
+	X(DB_REPLICA_READS, "procsvc_db_replica_reads_total", "", \
+	    "List requests sent to the read replica (PROCSVC_READ_URL).") \
+	X(DB_REPLICA_FALLBACK_DOWN, "procsvc_db_replica_fallbacks_total", "reason=\"down\"", \
+	    "List requests read on the primary instead of the replica: it is down, failed the " \
+	    "read or is not a standby (down); too far behind, or not measured yet (lag).") \
+	X(DB_REPLICA_FALLBACK_LAG, "procsvc_db_replica_fallbacks_total", "reason=\"lag\"", NULL)
 
 enum counter_id {
 #define COUNTER_ENUM(id, name, labels, help) COUNTER_##id,

@@ -23,7 +23,7 @@ conn_close(struct db_conn *c)
 }
 
 int
-conn_open(struct db_conn *c, const char *conninfo, struct err *e)
+conn_open(struct db_conn *c, struct err *e)
 {
 	/*
 	 * Our defaults come first and the caller's conninfo last, so anything
@@ -38,24 +38,38 @@ conn_open(struct db_conn *c, const char *conninfo, struct err *e)
 	 */
 	const char *keys[] = { "connect_timeout", "application_name", "options",
 		"dbname", NULL };
-	const char *vals[] = { "5", "procsvc",
+	const char *vals[] = { "5", c->cfg->app_name,
 		"-c search_path=public -c statement_timeout=10000 -c plan_cache_mode=force_generic_plan",
-		conninfo, NULL };
+		c->cfg->conninfo, NULL };
 
 	conn_close(c);
 	c->pg = PQconnectdbParams(keys, vals, 1);
 	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
-		counter_inc(COUNTER_DB_CONNECT_ERRORS);
-		log_error("database connection failed: %s",
+		snprintf(c->failed, sizeof(c->failed), "%s",
 		    c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		if (!c->cfg->quiet) {
+			counter_inc(COUNTER_DB_CONNECT_ERRORS);
+			log_error("database connection failed: %s", c->failed);
+		}
 		conn_close(c);
 		err_server(e, "database unavailable, retry later");
 		return -1;
 	}
+	c->failed[0] = '\0';
 	/* Server notices (e.g. "already exists, skipping") are not our log. */
 	PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
 	log_debug("database connection opened (backend pid %d)", PQbackendPID(c->pg));
 	return 0;
+}
+
+void
+conn_error(const struct db_conn *c, char *buf, size_t n)
+{
+	const char *msg = c->pg ? PQerrorMessage(c->pg) : c->failed;
+
+	if (*msg == '\0')
+		msg = "no connection";
+	snprintf(buf, n, "%.*s", (int)strcspn(msg, "\n"), msg);
 }
 
 bool
@@ -110,9 +124,11 @@ conn_map_error(const PGresult *r, const struct db_conn *c, struct err *e)
 		snprintf(e->constraint, sizeof(e->constraint), "%s", cons ? cons : "");
 		return;
 	}
-	counter_inc(COUNTER_DB_STATEMENT_ERRORS);
-	log_error("database error %s: %s", state ? state : "(none)",
-	    r ? PQresultErrorMessage(r) : c->pg ? PQerrorMessage(c->pg) : "no connection");
+	if (!c->cfg->quiet) {
+		counter_inc(COUNTER_DB_STATEMENT_ERRORS);
+		log_error("database error %s: %s", state ? state : "(none)",
+		    r ? PQresultErrorMessage(r) : c->pg ? PQerrorMessage(c->pg) : "no connection");
+	}
 	err_server(e, "database error, retry later");
 }
 

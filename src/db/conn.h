@@ -32,21 +32,38 @@ struct pq_stmt {
  * alone have 16 shapes). */
 #define CONN_MAX_PREPARED 128
 
+/*
+ * How connections are opened: one per pool (and per standalone handle),
+ * shared by its connections and read-only while they exist.
+ */
+struct conn_cfg {
+	const char *conninfo;  /* libpq URI or key=value; wins over our defaults */
+	const char *app_name;  /* application_name, unless conninfo sets one */
+	/* Failures are not logged here: the owner logs what it decides (the
+	 * read replica logs once per state change, not once per request). */
+	bool quiet;
+};
+
 struct db_conn {
+	const struct conn_cfg *cfg; /* set by the owner before conn_open */
 	PGconn *pg;  /* NULL until opened, and after conn_close */
+	char failed[256]; /* why the last conn_open failed (conn_error) */
 	/* Statements prepared on pg; forgotten whenever pg is replaced. */
 	const struct pq_stmt *prepared[CONN_MAX_PREPARED];
 	size_t nprepared;
 };
 
 /*
- * Opens a connection for conninfo (closing c's old one first), with
+ * Opens a connection as c->cfg says (closing c's old one first), with
  * search_path pinned to public, a 10 s statement_timeout and a 5 s connect
- * timeout (DATABASE_URL may override them). 0, or -1 with e 503/1199999
- * (details in the log).
+ * timeout (the conninfo may override them). 0, or -1 with e 503/1199999
+ * (details in the log unless cfg->quiet; conn_error then has them).
  */
-int conn_open(struct db_conn *c, const char *conninfo, struct err *e)
-    MUST_CHECK;
+int conn_open(struct db_conn *c, struct err *e) MUST_CHECK;
+
+/* The first line of libpq's message for c's last failure (connect or
+ * statement) into buf (size n), or "no connection". */
+void conn_error(const struct db_conn *c, char *buf, size_t n);
 
 /* Closes c's connection; c can be opened again. NULL-safe on c->pg. */
 void conn_close(struct db_conn *c);

@@ -277,7 +277,7 @@ ports_ok(const char *v)
 }
 
 int
-db_conninfo_check(const char *conninfo, struct err *e)
+db_conninfo_check(const char *name, const char *conninfo, struct err *e)
 {
 	char *perr = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
@@ -287,7 +287,7 @@ db_conninfo_check(const char *conninfo, struct err *e)
 	if (opts == NULL) {
 		snprintf(safe, sizeof(safe), "%s", perr ? perr : "out of memory");
 		db_redact_message(safe, sizeof(safe), conninfo);
-		err_set(e, ERR_BAD_VALUE, NULL, "DATABASE_URL is malformed: %s", safe);
+		err_set(e, ERR_BAD_VALUE, NULL, "%s is malformed: %s", name, safe);
 		goto out;
 	}
 	for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
@@ -296,15 +296,15 @@ db_conninfo_check(const char *conninfo, struct err *e)
 		if (strcmp(o->keyword, "port") == 0 && !ports_ok(o->val)) {
 			char q[96];
 			err_set(e, ERR_BAD_VALUE, NULL,
-			    "DATABASE_URL: port %s is not a port number (1-65535)",
+			    "%s: port %s is not a port number (1-65535)", name,
 			    err_quote(q, sizeof(q), o->val));
 			goto out;
 		}
 		if (strcmp(o->keyword, "sslmode") == 0 && !sslmode_ok(o->val)) {
 			char q[96];
 			err_set(e, ERR_BAD_VALUE, NULL,
-			    "DATABASE_URL: sslmode %s is not one of disable, allow, prefer, "
-			    "require, verify-ca, verify-full", err_quote(q, sizeof(q), o->val));
+			    "%s: sslmode %s is not one of disable, allow, prefer, "
+			    "require, verify-ca, verify-full", name, err_quote(q, sizeof(q), o->val));
 			goto out;
 		}
 	}

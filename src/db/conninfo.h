@@ -27,9 +27,11 @@
  * Checks conninfo (a libpq URI or key=value string) the way libpq will read
  * it, and the values libpq only rejects when it connects (port numbers,
  * sslmode). 0, or -1 with e set to one line that names what is wrong and
- * shows no password. Borrowed arguments.
+ * shows no password; name is the setting it came from (DATABASE_URL).
+ * Borrowed arguments.
  */
-int db_conninfo_check(const char *conninfo, struct err *e) MUST_CHECK;
+int db_conninfo_check(const char *name, const char *conninfo, struct err *e)
+    MUST_CHECK;
 
 /*
  * Writes s into buf (size n, NUL-terminated, cut when it does not fit)

@@ -7,10 +7,15 @@
 #include "common/log.h"
 #include "db/conn.h"
 #include "db/pool.h"
+#include "db/replica.h"
 
 struct db {
 	struct db_pool *pool;   /* pooled handles: where conn comes from */
-	char *conninfo;         /* standalone handles: what own connects to */
+	/* db_prefer_replica, until the handle chose the primary or fell back */
+	struct db_replica *replica;
+	bool on_replica;        /* conn was lent by the replica's pool */
+	struct conn_cfg cfg;    /* standalone handles: how own connects */
+	char *conninfo;         /* standalone handles: cfg's, owned */
 	struct db_conn own;     /* standalone handles: the connection */
 	struct db_conn *conn;   /* the connection in use: &own, a borrowed one, or NULL */
 	/* Inside BEGIN .. COMMIT/ROLLBACK: a lost connection must then fail
@@ -31,6 +36,8 @@ db_new(const char *conninfo)
 		free(db);
 		return NULL;
 	}
+	db->cfg = (struct conn_cfg){ db->conninfo, "procsvc", false };
+	db->own.cfg = &db->cfg;
 	db->conn = &db->own;
 	return db;
 }
@@ -45,14 +52,29 @@ db_new_pooled(struct db_pool *pool)
 	return db;
 }
 
+/* The pool db's connection came from. */
+static struct db_pool *
+lender(const struct db *db)
+{
+	return db->on_replica ? db_replica_pool(db->replica) : db->pool;
+}
+
 void
 db_release(struct db *db)
 {
 	if (db == NULL || db->pool == NULL || db->conn == NULL)
 		return;
-	db_pool_put(db->pool, db->conn);  /* rolls back what was left open */
+	db_pool_put(lender(db), db->conn);  /* rolls back what was left open */
 	db->conn = NULL;
+	db->on_replica = false;
 	db->in_tx = false;
+}
+
+void
+db_prefer_replica(struct db *db, struct db_replica *r)
+{
+	if (db->pool != NULL && db->conn == NULL)
+		db->replica = r;
 }
 
 void
@@ -66,24 +88,52 @@ db_free(struct db *db)
 	free(db);
 }
 
-/* Borrows a pooled handle's connection when it has none. */
+/*
+ * Borrows a pooled handle's connection when it has none: from the
+ * replica's pool when the handle prefers the replica and it is up and
+ * current, else from the primary's.
+ */
 static int
 attach(struct db *db, struct err *e)
 {
+	struct db_pool *from;
+
 	if (db->conn != NULL)
 		return 0;
 	if (db->pool == NULL) {
 		err_server(e, "database unavailable, retry later");
 		return -1;
 	}
-	db->conn = db_pool_get(db->pool, e);
+	from = db->replica ? db_replica_choose(db->replica) : NULL;
+	db->on_replica = from != NULL;
+	if (from == NULL) {
+		db->replica = NULL;
+		from = db->pool;
+	}
+	db->conn = db_pool_get(from, e);
+	if (db->conn == NULL)
+		db->on_replica = false;
 	return db->conn != NULL ? 0 : -1;
 }
 
-static const char *
-conninfo(const struct db *db)
+/*
+ * The replica failed db's read (it cannot be reached, or a statement
+ * failed there): its connection goes back, the replica is told, and the
+ * handle continues on the primary for the rest of its request.
+ */
+static int
+fall_back(struct db *db, struct err *e)
 {
-	return db->pool ? db_pool_conninfo(db->pool) : db->conninfo;
+	char why[256];
+
+	conn_error(db->conn, why, sizeof(why));
+	db_replica_failed(db->replica, why);
+	db_pool_put(db_replica_pool(db->replica), db->conn);
+	db->conn = NULL;
+	db->on_replica = false;
+	db->replica = NULL;
+	err_clear(e);
+	return attach(db, e);
 }
 
 static int
@@ -96,7 +146,12 @@ reconnect(struct db *db, struct err *e)
 		err_server(e, "database connection lost, retry later");
 		return -1;
 	}
-	return conn_open(db->conn, conninfo(db), e);
+	if (conn_open(db->conn, e) == 0)
+		return 0;
+	/* Reads only ever run on the replica: moving them is harmless. */
+	if (db->on_replica && fall_back(db, e) == 0)
+		return conn_usable(db->conn) ? 0 : conn_open(db->conn, e);
+	return -1;
 }
 
 void
@@ -220,8 +275,21 @@ db_current_conn(struct db *db)
 struct db_conn *
 db_conn_for_retry(struct db *db, bool harmless, struct err *e)
 {
+	if (db->on_replica && db->conn != NULL) {
+		/* Whatever failed on the replica (a lost session, a query
+		 * cancelled by a recovery conflict) may work on the primary. */
+		if (harmless && !db->in_tx) {
+			if (fall_back(db, e) != 0)
+				return NULL;
+			return conn_usable(db->conn) || conn_open(db->conn, e) == 0 ? db->conn : NULL;
+		}
+		char why[256];
+		conn_error(db->conn, why, sizeof(why));
+		log_error("read replica: a statement that cannot be retried failed: %s", why);
+		return NULL;
+	}
 	if (!harmless || db->in_tx || db->pinned || db->conn == NULL ||
 	    (db->conn->pg != NULL && PQstatus(db->conn->pg) != CONNECTION_BAD))
 		return NULL;
-	return conn_open(db->conn, conninfo(db), e) == 0 ? db->conn : NULL;
+	return conn_open(db->conn, e) == 0 ? db->conn : NULL;
 }

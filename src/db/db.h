@@ -21,6 +21,7 @@
 struct db;
 struct db_pool;
 struct db_conn;
+struct db_replica;
 
 /* A standalone handle for conninfo (libpq URI or key=value; copied). Does
  * not connect. NULL on out of memory. */
@@ -29,6 +30,17 @@ struct db *db_new(const char *conninfo);
 /* A handle that borrows its connection from pool (borrowed; must outlive
  * the handle). Does not take one yet. NULL on out of memory. */
 struct db *db_new_pooled(struct db_pool *pool);
+
+/*
+ * From now until its connection is released, a pooled handle's statements
+ * run on the read replica r (db/replica.h) when it is up and current, and
+ * on the primary otherwise; a statement that fails on the replica is run
+ * again on the primary when it is harmless (read only, outside a
+ * transaction), and the handle stays there. Only for work that writes
+ * nothing and may see data up to the replica's lag limit old. Call before
+ * the first statement (later calls are ignored); r must outlive the handle.
+ */
+void db_prefer_replica(struct db *db, struct db_replica *r);
 
 /* Releases, closes what db owns and frees db. NULL-safe. */
 void db_free(struct db *db);

@@ -26,6 +26,7 @@ struct db_pool {
 	pthread_mutex_t lock;
 	pthread_condattr_t clock;  /* for the waiters' conditions */
 	struct waiter *head, *tail; /* waiting requests, oldest first */
+	struct conn_cfg cfg;       /* its conninfo is ours (conninfo) */
 	char *conninfo;
 	long wait_ms;
 	struct db_conn *conns;     /* size of them */
@@ -35,13 +36,13 @@ struct db_pool {
 };
 
 struct db_pool *
-db_pool_new(const char *conninfo, size_t size, long wait_ms)
+db_pool_new(const struct conn_cfg *cfg, size_t size, long wait_ms)
 {
 	struct db_pool *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)
 		return NULL;
-	p->conninfo = strdup(conninfo);
+	p->conninfo = strdup(cfg->conninfo);
 	p->conns = calloc(size, sizeof(*p->conns));
 	p->free = calloc(size, sizeof(*p->free));
 	if (p->conninfo == NULL || p->conns == NULL || p->free == NULL) {
@@ -51,8 +52,12 @@ db_pool_new(const char *conninfo, size_t size, long wait_ms)
 		free(p);
 		return NULL;
 	}
+	p->cfg = *cfg;
+	p->cfg.conninfo = p->conninfo;
 	p->size = size;
 	p->wait_ms = wait_ms;
+	for (size_t i = 0; i < size; i++)
+		p->conns[i].cfg = &p->cfg;
 	/* Pushed in reverse, so the first connection is handed out first and
 	 * a quiet server keeps using the same few. */
 	for (size_t i = 0; i < size; i++)
@@ -173,12 +178,6 @@ db_pool_put(struct db_pool *p, struct db_conn *c)
 		p->free[p->nfree++] = c;
 	}
 	pthread_mutex_unlock(&p->lock);
-}
-
-const char *
-db_pool_conninfo(const struct db_pool *p)
-{
-	return p->conninfo;
 }
 
 void

@@ -20,11 +20,12 @@
 struct db_pool;
 
 /*
- * A pool of size connections to conninfo (copied); none is opened yet.
- * wait_ms bounds how long db_pool_get waits for a free one. NULL on out of
- * memory.
+ * A pool of size connections opened as cfg says (copied, with its
+ * conninfo); none is opened yet. wait_ms bounds how long db_pool_get waits
+ * for a free one. NULL on out of memory.
  */
-struct db_pool *db_pool_new(const char *conninfo, size_t size, long wait_ms);
+struct db_pool *db_pool_new(const struct conn_cfg *cfg, size_t size,
+    long wait_ms);
 
 /* Closes every connection and frees p. No connection may be out. NULL-safe. */
 void db_pool_free(struct db_pool *p);
@@ -39,9 +40,6 @@ struct db_conn *db_pool_get(struct db_pool *p, struct err *e) MUST_CHECK;
 
 /* Returns c (from db_pool_get) after conn_clean, and wakes one waiter. */
 void db_pool_put(struct db_pool *p, struct db_conn *c);
-
-/* The conninfo the pool connects with (borrowed for the pool's life). */
-const char *db_pool_conninfo(const struct db_pool *p);
 
 /* A snapshot for the metrics gauges. */
 struct db_pool_stats {

@@ -270,6 +270,8 @@ static const struct gauge_row {
 	  "HTTP connections served at once (PROCSVC_THREADS).", GAUGE(http_threads) },
 	{ "procsvc_http_thread_stack_bytes", "gauge",
 	  "Stack size of an HTTP worker thread.", GAUGE(worker_stack) },
+	{ "procsvc_db_replica_up", "gauge",
+	  "1 while list requests are read on the replica (PROCSVC_READ_URL).", GAUGE(api.replica_up) },
 };
 
 static void
@@ -355,6 +357,12 @@ metrics_render(const struct metrics_gauges *g, size_t *len)
 	fprintf(f, "procsvc_in_flight_requests %ld\n", in_flight);
 	render_counters(f);
 	render_gauges(f, g);
+	/* A fraction of seconds, and only where there is a replica to measure. */
+	if (g->api.replica && g->api.replica_lag_s >= 0) {
+		put_family(f, "procsvc_db_replica_lag_seconds", "gauge",
+		    "How far the read replica is behind the primary, at most.");
+		fprintf(f, "procsvc_db_replica_lag_seconds %.3f\n", g->api.replica_lag_s);
+	}
 	render_process(f);
 	if (fclose(f) != 0 || !ok) {
 		free(buf);

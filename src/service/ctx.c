@@ -7,27 +7,55 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "db/pool.h"
+#include "db/replica.h"
 
-/* Set once by svc_init before the server starts, read-only afterwards. */
+/* Set once by svc_init (and svc_init_replica) before the server starts,
+ * read-only afterwards. */
+static struct conn_cfg primary;
 static struct db_pool *pool;
+static struct db_replica *replica;
+static size_t pool_connections;
+static long pool_wait_ms;
 static int64_t want_version;
 
 int
 svc_init(const char *conninfo, size_t pool_size, long wait_ms,
     int64_t schema_version, struct err *e)
 {
-	pool = db_pool_new(conninfo, pool_size, wait_ms);
+	primary = (struct conn_cfg){ conninfo, "procsvc", false };
+	pool = db_pool_new(&primary, pool_size, wait_ms);
 	if (pool == NULL)
 		return err_oom(e);
+	pool_connections = pool_size;
+	pool_wait_ms = wait_ms;
 	want_version = schema_version;
 	return 0;
+}
+
+int
+svc_init_replica(const char *conninfo, long max_lag_ms, struct err *e)
+{
+	struct conn_cfg read = { conninfo, "procsvc", false };
+
+	replica = db_replica_new(&read, &primary, pool_connections, pool_wait_ms,
+	    max_lag_ms);
+	return replica != NULL ? 0 : err_oom(e);
 }
 
 void
 svc_shutdown(void)
 {
+	db_replica_free(replica);
+	replica = NULL;
 	db_pool_free(pool);
 	pool = NULL;
+}
+
+void
+svc_ctx_read_replica(struct svc_ctx *ctx)
+{
+	if (replica != NULL)
+		db_prefer_replica(ctx->db, replica);
 }
 
 struct svc_ctx *
@@ -84,6 +112,19 @@ svc_ready(char *reason, size_t n)
 		ok = true;
 	svc_ctx_free(ctx);
 	return ok;
+}
+
+bool
+svc_replica_stats(struct svc_replica_stats *out)
+{
+	struct db_replica_stats s;
+
+	if (replica == NULL)
+		return false;
+	db_replica_stats(replica, &s);
+	out->up = s.up;
+	out->lag_s = s.lag_s;
+	return true;
 }
 
 void

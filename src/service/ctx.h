@@ -24,7 +24,17 @@ struct db;
 int svc_init(const char *conninfo, size_t pool_size, long wait_ms,
     int64_t schema_version, struct err *e) MUST_CHECK;
 
-/* Closes the pool. No request may be running. */
+/*
+ * Lets reads that may be stale (svc_ctx_read_replica) use the streaming
+ * replica at conninfo (PROCSVC_READ_URL; copied) while it is at most
+ * max_lag_ms behind the primary: a pool as large as svc_init's, and a
+ * thread that measures the lag (db/replica.h). Call after svc_init,
+ * before the server starts. 0, or -1 with e set.
+ */
+int svc_init_replica(const char *conninfo, long max_lag_ms, struct err *e)
+    MUST_CHECK;
+
+/* Closes the pools. No request may be running. */
 void svc_shutdown(void);
 
 /* One request's context; not shared between threads. */
@@ -56,6 +66,16 @@ void svc_ctx_release(struct svc_ctx *ctx);
 void svc_ctx_free(struct svc_ctx *ctx);
 
 /*
+ * The request's statements may run on the read replica, when there is one
+ * and it is current (else they run on the primary, which is also where a
+ * read that fails on the replica is repeated). For requests that write
+ * nothing and whose answer may be up to PROCSVC_READ_MAX_LAG_MS old: the
+ * list APIs. Never for a write or the checks before one. Call before the
+ * request's first statement.
+ */
+void svc_ctx_read_replica(struct svc_ctx *ctx);
+
+/*
  * true when the database answers (through the pool) and its schema is at
  * the version given to svc_init, not dirty; else false with a short reason
  * in reason (size n).
@@ -68,5 +88,13 @@ struct svc_pool_stats {
 	unsigned long long timeouts;
 };
 void svc_pool_stats(struct svc_pool_stats *out);
+
+/* The read replica's state (db/replica.h; its reads and fallbacks are
+ * counted in common/counter.h); false when there is none. */
+struct svc_replica_stats {
+	bool up;          /* lists go to the replica now */
+	double lag_s;     /* behind the primary; negative: not known */
+};
+bool svc_replica_stats(struct svc_replica_stats *out);
 
 #endif

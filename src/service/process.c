@@ -227,6 +227,7 @@ svc_process_list(const struct svc_req *req, int64_t biz_id,
 		return -1;
 	if (svc_require_id(biz_id, ERR_BAD_VALUE, "bk_biz_id", e) != 0)
 		return -1;
+	svc_ctx_read_replica(req->ctx);
 	if (db_ready(req->ctx->db, e) != 0)
 		return -1;
 	return db_proc_list(req->ctx->db, req->tenant, biz_id, service_instance_id, out, e);

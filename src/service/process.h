@@ -35,7 +35,8 @@ int svc_process_create(const struct svc_req *req,
 /*
  * §8: the processes of a service instance. Missing ids -> 1199006
  * (service_instance_id first). Unknown / other business / other tenant ->
- * 0 with an empty list. Free with proc_record_list_free.
+ * 0 with an empty list. Free with proc_record_list_free. Reads from the
+ * replica when there is one (svc_ctx_read_replica).
  */
 int svc_process_list(const struct svc_req *req, int64_t biz_id,
     int64_t service_instance_id, struct proc_record_list *out,

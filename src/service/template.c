@@ -29,6 +29,7 @@ svc_ptmpl_find(const struct svc_req *req, int64_t biz_id,
 		return -1;
 	if (svc_require_id(service_template_id, ERR_BAD_VALUE, "service_template_id", e) != 0)
 		return -1;
+	svc_ctx_read_replica(req->ctx);
 	return svc_ptmpl_load(req, biz_id, service_template_id, out, e);
 }
 

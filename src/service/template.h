@@ -99,7 +99,8 @@ int svc_ptmpl_create(const struct svc_req *req,
  * -> 1199006. The process templates of that service template in that
  * business and tenant, ascending id (empty when there are none, or the
  * template is unknown). 0 with *out (free with proc_template_list_free), or -1
- * with e set.
+ * with e set. Reads from the replica when there is one (svc_ctx_read_replica);
+ * a write's checks load templates with svc_ptmpl_load, on the primary.
  */
 int svc_ptmpl_find(const struct svc_req *req, int64_t biz_id,
     int64_t service_template_id, struct proc_template_list *out, struct err *e)

@@ -19,13 +19,24 @@
 
 #include <cmocka.h>
 
+#include "common/counter.h"
 #include "db/db.h"
 #include "db/pool.h"
 #include "db/pq.h"
 #include "db/process.h"
+#include "db/replica.h"
 
 static const char *url;
 static PGconn *admin;
+
+/* A pool of size connections to the test database. */
+static struct db_pool *
+new_pool(size_t size, long wait_ms)
+{
+	struct conn_cfg cfg = { url, "procsvc", false };
+
+	return db_pool_new(&cfg, size, wait_ms);
+}
 
 static const struct pq_stmt insert_stmt = {
 	"dbtest_insert", "INSERT INTO dbtest.t VALUES (1)", false,
@@ -371,7 +382,7 @@ test_process_rows_round_trip(void **state)
 static void
 test_pool_is_bounded(void **state)
 {
-	struct db_pool *pool = db_pool_new(url, 2, 300);
+	struct db_pool *pool = new_pool(2, 300);
 	struct db *a = db_new_pooled(pool), *b = db_new_pooled(pool), *c = db_new_pooled(pool);
 	struct db_pool_stats st;
 	struct err e = { 0 };
@@ -410,7 +421,7 @@ test_pool_is_bounded(void **state)
 static void
 test_pool_cleans_returned_connection(void **state)
 {
-	struct db_pool *pool = db_pool_new(url, 1, 1000);
+	struct db_pool *pool = new_pool(1, 1000);
 	struct db *a = db_new_pooled(pool);
 	struct err e = { 0 };
 	PGresult *r;
@@ -437,7 +448,7 @@ test_pool_cleans_returned_connection(void **state)
 static void
 test_pool_replaces_killed_connection(void **state)
 {
-	struct db_pool *pool = db_pool_new(url, 1, 1000);
+	struct db_pool *pool = new_pool(1, 1000);
 	struct db *a = db_new_pooled(pool);
 	struct err e = { 0 };
 	PGresult *r;
@@ -488,7 +499,7 @@ test_pool_under_contention(void **state)
 {
 	struct racer r[RACERS];
 	pthread_t t[RACERS];
-	struct db_pool *pool = db_pool_new(url, 3, 10000);
+	struct db_pool *pool = new_pool(3, 10000);
 	struct db_pool_stats st;
 
 	(void)state;
@@ -510,6 +521,116 @@ test_pool_under_contention(void **state)
 	db_pool_free(pool);
 }
 
+/* Reads the replica has counted as sent elsewhere, once its monitor has
+ * judged it (up to 5 s): choose() until it does not say "lag" (not known
+ * yet) any more. */
+static void
+wait_judged(struct db_replica *r)
+{
+	unsigned long long down0 = counter_get(COUNTER_DB_REPLICA_FALLBACK_DOWN);
+	double t0 = now_ms();
+
+	do {
+		assert_null(db_replica_choose(r));
+		if (counter_get(COUNTER_DB_REPLICA_FALLBACK_DOWN) > down0)
+			return;
+		usleep(10000);
+	} while (now_ms() - t0 < 5000);
+	fail_msg("the replica monitor gave no verdict within 5 s");
+}
+
+/* The "replica" is the primary itself: no standby, so reads that prefer it
+ * run on the primary, and count as fallbacks (down), never as reads. */
+static void
+test_replica_not_standby_reads_primary(void **state)
+{
+	struct conn_cfg cfg = { url, "procsvc", false };
+	struct db_pool *pool = new_pool(1, 1000);
+	struct db_replica *rep = db_replica_new(&cfg, &cfg, 1, 1000, 1000);
+	struct db_replica_stats st;
+	struct db *db = db_new_pooled(pool);
+	struct err e = { 0 };
+	unsigned long long reads0 = counter_get(COUNTER_DB_REPLICA_READS), down0;
+	PGresult *r;
+
+	(void)state;
+	assert_non_null(rep);
+	wait_judged(rep);
+	down0 = counter_get(COUNTER_DB_REPLICA_FALLBACK_DOWN);
+	db_prefer_replica(db, rep);
+	r = pq_exec(db, &count_stmt, 0, NULL, &e);
+	assert_non_null(r);
+	PQclear(r);
+	db_replica_stats(rep, &st);
+	assert_false(st.up);
+	assert_int_equal(counter_get(COUNTER_DB_REPLICA_READS), reads0);
+	assert_int_equal(counter_get(COUNTER_DB_REPLICA_FALLBACK_DOWN), down0 + 1);
+	db_free(db);
+	db_replica_free(rep);
+	db_pool_free(pool);
+}
+
+struct reader {
+	struct db_pool *pool;
+	struct db_replica *rep;
+	int failures;
+};
+
+static void *
+read_preferring_replica(void *arg)
+{
+	struct reader *r = arg;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		struct db *db = db_new_pooled(r->pool);
+		struct err e = { 0 };
+		PGresult *res = NULL;
+		if (db != NULL)
+			db_prefer_replica(db, r->rep);
+		if (db == NULL || (res = pq_exec(db, &count_stmt, 0, NULL, &e)) == NULL)
+			r->failures++;
+		PQclear(res);
+		db_free(db);
+	}
+	return NULL;
+}
+
+/* A replica that refuses connections: every read that prefers it is
+ * served by the primary, from threads racing the monitor; the replica's
+ * pool lends nothing. */
+static void
+test_replica_down_reads_primary(void **state)
+{
+	struct conn_cfg primary = { url, "procsvc", false };
+	struct conn_cfg down = { "postgresql://postgres@127.0.0.1:1/procsvc?connect_timeout=1",
+		"procsvc", false };
+	struct db_pool *pool = new_pool(3, 10000);
+	struct db_replica *rep = db_replica_new(&down, &primary, 2, 1000, 100);
+	struct db_replica_stats st;
+	struct reader r[RACERS];
+	pthread_t t[RACERS];
+	unsigned long long reads0 = counter_get(COUNTER_DB_REPLICA_READS), down0;
+
+	(void)state;
+	assert_non_null(rep);
+	wait_judged(rep);
+	down0 = counter_get(COUNTER_DB_REPLICA_FALLBACK_DOWN);
+	for (int i = 0; i < RACERS; i++) {
+		r[i] = (struct reader){ pool, rep, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, read_preferring_replica, &r[i]), 0);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(r[i].failures, 0);
+	}
+	db_replica_stats(rep, &st);
+	assert_false(st.up);
+	assert_int_equal(counter_get(COUNTER_DB_REPLICA_READS), reads0);
+	assert_int_equal(counter_get(COUNTER_DB_REPLICA_FALLBACK_DOWN), down0 + RACERS * ROUNDS);
+	db_replica_free(rep);
+	db_pool_free(pool);
+}
+
 int
 main(void)
 {
@@ -522,6 +643,8 @@ main(void)
 		cmocka_unit_test_setup(test_pool_cleans_returned_connection, setup),
 		cmocka_unit_test_setup(test_pool_replaces_killed_connection, setup),
 		cmocka_unit_test_setup(test_pool_under_contention, setup),
+		cmocka_unit_test_setup(test_replica_not_standby_reads_primary, setup),
+		cmocka_unit_test_setup(test_replica_down_reads_primary, setup),
 		cmocka_unit_test(test_process_rows_round_trip),
 	};
 	int failed;

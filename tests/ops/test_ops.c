@@ -123,7 +123,7 @@ test_conninfo_check(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct err e = { 0 };
-		if (db_conninfo_check(bad[i], &e) != -1)
+		if (db_conninfo_check("DATABASE_URL", bad[i], &e) != -1)
 			fail_msg("accepted \"%s\"", bad[i]);
 		assert_non_null(strstr(e.msg, "DATABASE_URL"));
 		if (strstr(e.msg, "sek") != NULL || strchr(e.msg, '\n') != NULL)
@@ -131,8 +131,8 @@ test_conninfo_check(void **state)
 	}
 	{
 		struct err e = { 0 };
-		assert_int_equal(db_conninfo_check("postgresql://u:p@h:5432,h2:5433/db", &e), 0);
-		assert_int_equal(db_conninfo_check("host=/tmp dbname=x", &e), 0);
+		assert_int_equal(db_conninfo_check("DATABASE_URL", "postgresql://u:p@h:5432,h2:5433/db", &e), 0);
+		assert_int_equal(db_conninfo_check("DATABASE_URL", "host=/tmp dbname=x", &e), 0);
 		assert_false(err_isset(&e));
 	}
 }

@@ -1,0 +1,262 @@
+# shellcheck shell=bash
+# tmp, db_url, db_port, cluster_dir, SERVER_BIN and the like are test.sh's.
+# shellcheck disable=SC2154
+#
+# test_scale.sh: procsvc beside a real streaming replica (issue 12.3),
+# sourced by scripts/test.sh, whose helpers it uses (say, ok, bad,
+# free_port, pg.sh, $tmp, $db_url, $db_port, $cluster_dir, $SERVER_BIN,
+# SANITIZER_ENV, SANITIZER_RE). Each group starts a sanitizer server of
+# its own and ends with one result for its clean stop and clean log.
+#
+#   scale_replica   a replica made with pg_basebackup -R from the
+#                   throwaway primary, logging every statement: lists are
+#                   read there, writes never; replica stopped -> lists on
+#                   the primary, and back once it is up; replay paused
+#                   while the primary is written -> stale lists within
+#                   PROCSVC_READ_MAX_LAG_MS, then the primary, and back
+#   scale_cleanup   stops what the groups started (test.sh's cleanup)
+
+scale_pids=()
+scale_port=
+scale_pid=
+replica_dir=
+replica_port=
+
+scale_cleanup() {
+	local p
+	for p in "${scale_pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	scale_pids=()
+	if [ -n "$replica_dir" ]; then
+		pg_cluster_stop "$replica_dir" >/dev/null 2>&1
+		replica_dir=
+	fi
+}
+
+# scale_start NAME [VAR=value...]: the sanitizer server on a free port,
+# with the test database and apps unless the variables say otherwise; sets
+# scale_port and scale_pid. Log: $tmp/NAME.log.
+scale_start() {
+	local name=$1 deadline=$((SECONDS + 30))
+	shift
+	scale_port=$(free_port) || return 1
+	env DATABASE_URL="$db_url" PROCSVC_LISTEN="127.0.0.1:$scale_port" \
+		PROCSVC_APPS=esb_test:xxx PROCSVC_THREADS=32 "${SANITIZER_ENV[@]}" "$@" \
+		"$SERVER_BIN" serve >"$tmp/$name.log" 2>&1 &
+	scale_pid=$!
+	scale_pids+=("$scale_pid")
+	until curl -fsS --noproxy '*' --max-time 2 -o /dev/null \
+		"http://127.0.0.1:$scale_port/readyz" 2>/dev/null; do
+		if ! kill -0 "$scale_pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+			say "$name: the server did not start"
+			tail -n 20 "$tmp/$name.log"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# scale_stop NAME: SIGTERM, 20 s for exit status 0, and no sanitizer
+# report in its log. 1 result.
+scale_stop() {
+	local name=$1 deadline=$((SECONDS + 20)) status
+	kill -TERM "$scale_pid" 2>/dev/null
+	while kill -0 "$scale_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.1
+	done
+	kill -KILL "$scale_pid" 2>/dev/null
+	wait "$scale_pid"
+	status=$?
+	if [ "$status" -eq 0 ] && ! grep -qE "$SANITIZER_RE" "$tmp/$name.log"; then
+		say "$name: server stopped cleanly, sanitizers clean"
+		ok
+	else
+		grep -A 30 -E "$SANITIZER_RE" "$tmp/$name.log" | head -n 60
+		say "$name: server exit status $status after SIGTERM, or sanitizer reports (above)"
+		bad
+	fi
+}
+
+# scale_post PATH FIELDS: the answer's body to a POST with the test
+# credentials and FIELDS.
+scale_post() {
+	curl -sS --noproxy '*' --max-time 15 -X POST "http://127.0.0.1:$scale_port$1" \
+		-d "{\"bk_app_code\":\"esb_test\",\"bk_app_secret\":\"xxx\",\"bk_username\":\"admin\",$2}"
+}
+
+# scale_metric NAME: the value of one series of /metrics (NAME may carry
+# its labels), 0 when absent.
+scale_metric() {
+	curl -sS --noproxy '*' --max-time 5 "http://127.0.0.1:$scale_port/metrics" |
+		awk -v n="$1" '$1 == n { v = $2 } END { print v == "" ? 0 : v }'
+}
+
+# scale_wait_metric NAME VALUE SECONDS: until NAME has VALUE; 1 on timeout.
+scale_wait_metric() {
+	local deadline=$((SECONDS + $3))
+	until [ "$(scale_metric "$1")" = "$2" ]; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# Statements procsvc's request sessions (application_name procsvc; the lag
+# monitor is procsvc-replica-check) ran on the replica, from its log.
+replica_statements() {
+	grep -E '^procsvc (LOG|ERROR): ' "$replica_dir/postgres.log"
+}
+replica_reads() { replica_statements | grep -c ' execute '; }
+
+# The process names list_process_instance returns, sorted, comma-joined.
+rep_list() {
+	scale_post /api/v3/findmany/proc/process_instance \
+		"\"bk_biz_id\":$rep_biz,\"service_instance_id\":$rep_si" |
+		grep -o '"bk_process_name":"[^"]*"' | cut -d'"' -f4 | sort | paste -sd, -
+}
+
+# "count" of list_proc_template for the test's service template.
+rep_templates() {
+	scale_post /api/v3/findmany/proc/proc_template \
+		"\"bk_biz_id\":$rep_biz,\"service_template_id\":$rep_st" |
+		sed -n 's/.*"count":\([0-9]*\).*/\1/p'
+}
+
+scale_replica() {
+	local url fails reads0 log_lines got i bad_lines
+	rep_biz=9120
+	if [ -z "$cluster_dir" ]; then say "read replica: skipped (external database)"; return 0; fi
+	replica_dir=$tmp/replica
+	replica_port=$(free_port) || { bad; return 1; }
+	# Every statement logged with the session's application_name first.
+	if ! pg_replica_start "$replica_dir" "$replica_port" "$db_port" \
+		"-c log_statement=all -c log_line_prefix='%a '" >/dev/null; then
+		say "read replica: pg_basebackup or the replica's start failed"
+		bad
+		return 1
+	fi
+	url="postgresql://postgres@127.0.0.1:$replica_port/procsvc"
+	# 2 s of allowed lag: room for a paused replay to be served stale below.
+	if ! scale_start replica PROCSVC_READ_URL="$url" PROCSVC_READ_MAX_LAG_MS=2000; then
+		bad
+		return 1
+	fi
+	say "read replica: 127.0.0.1:$replica_port, server on 127.0.0.1:$scale_port"
+
+	# Writes (through the server that has the replica) to read back.
+	fails=""
+	scale_wait_metric procsvc_db_replica_up 1 20 || fails="$fails; the replica never came up"
+	scale_post /api/v3/procsvc/upsert_hosts '"hosts":[{"bk_host_id":91201,"bk_host_innerip":"10.91.2.1"}]' >/dev/null
+	scale_post /api/v3/procsvc/upsert_modules "\"modules\":[{\"bk_module_id\":91200,\"bk_biz_id\":$rep_biz,\"service_template_id\":0,\"default\":0}]" >/dev/null
+	scale_post /api/v3/procsvc/set_module_hosts '"bk_module_id":91200,"bk_host_ids":[91201]' >/dev/null
+	got=$(scale_post /api/v3/create/proc/service_instance "\"bk_biz_id\":$rep_biz,\"bk_module_id\":91200,\"instances\":[{\"bk_host_id\":91201,\"processes\":[{\"process_info\":{\"bk_process_name\":\"rep-a\",\"bk_func_name\":\"a\"}}]}]")
+	rep_si=$(sed -n 's/.*"data":\[\([0-9]*\)\].*/\1/p' <<<"$got")
+	got=$(scale_post /api/v3/create/proc/service_template "\"bk_biz_id\":$rep_biz,\"name\":\"rep-t\",\"service_category_id\":1")
+	rep_st=$(sed -n 's/.*"data":{"id":\([0-9]*\).*/\1/p' <<<"$got")
+	scale_post /api/v3/createmany/proc/proc_template "\"bk_biz_id\":$rep_biz,\"service_template_id\":${rep_st:-0},\"processes\":[{\"spec\":{\"bk_process_name\":{\"value\":\"t1\",\"as_default_value\":true},\"bk_func_name\":{\"value\":\"t1\",\"as_default_value\":true}}}]" >/dev/null
+	[ -n "$rep_si" ] && [ -n "$rep_st" ] || fails="$fails; the writes failed ($got)"
+
+	# 1. Lists are read on the replica: its log has one more execute of
+	# procsvc's per list, and they answer what was written.
+	for ((i = 0; i < 50; i++)); do
+		[ "$(rep_list)" = rep-a ] && [ "$(rep_templates)" = 1 ] && break
+		sleep 0.1
+	done
+	reads0=$(replica_reads)
+	[ "$(rep_list)" = rep-a ] || fails="$fails; list_process_instance: $(rep_list)"
+	[ "$(rep_templates)" = 1 ] || fails="$fails; list_proc_template: $(rep_templates)"
+	[ "$(replica_reads)" -eq $((reads0 + 2)) ] ||
+		fails="$fails; 2 lists, $(($(replica_reads) - reads0)) statements on the replica"
+	[ "$(scale_metric procsvc_db_replica_reads_total)" -ge 2 ] || fails="$fails; replica reads not counted"
+	if [ -z "$fails" ]; then
+		say "read replica: both list APIs read on the replica (its own log), and answer what was written"
+		ok
+	else
+		say "read replica: lists on the replica FAILED$fails"
+		bad
+	fi
+
+	# 2. Replica stopped: lists answer from the primary, /readyz stays
+	# 200, the change is logged once and counted; restarted: lists go
+	# back to it.
+	fails=""
+	log_lines=$(wc -l <"$tmp/replica.log")
+	pg_cluster_stop "$replica_dir" >/dev/null 2>&1
+	for i in 1 2 3 4 5; do
+		got=$(rep_list)
+		[ "$got" = rep-a ] || fails="$fails; list $i while down: \"$got\""
+	done
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$scale_port/readyz")" = 200 ] ||
+		fails="$fails; /readyz not 200 with the replica down"
+	[ "$(scale_metric 'procsvc_db_replica_fallbacks_total{reason="down"}')" -ge 5 ] ||
+		fails="$fails; fallbacks not counted: $(scale_metric 'procsvc_db_replica_fallbacks_total{reason="down"}')"
+	[ "$(scale_metric procsvc_db_replica_up)" = 0 ] || fails="$fails; procsvc_db_replica_up is not 0"
+	got=$(tail -n +$((log_lines + 1)) "$tmp/replica.log" | grep 'read replica')
+	[ "$(grep -c . <<<"$got")" -eq 1 ] || fails="$fails; not one log line for one outage: $got"
+	pg_replica_start "$replica_dir" "$replica_port" "$db_port" \
+		"-c log_statement=all -c log_line_prefix='%a '" >/dev/null || fails="$fails; restart failed"
+	scale_wait_metric procsvc_db_replica_up 1 20 || fails="$fails; not back 20 s after the restart"
+	reads0=$(replica_reads)
+	[ "$(rep_list)" = rep-a ] || fails="$fails; list after the restart"
+	[ "$(replica_reads)" -eq $((reads0 + 1)) ] || fails="$fails; not read on the replica after the restart"
+	tail -n +$((log_lines + 1)) "$tmp/replica.log" | grep -q 'lists are read there' ||
+		fails="$fails; the recovery was not logged"
+	if [ -z "$fails" ]; then
+		say "read replica: stopped -> lists from the primary (one log line, counted, /readyz 200); restarted -> back on the replica"
+		ok
+	else
+		say "read replica: outage FAILED$fails"
+		bad
+	fi
+
+	# 3. Replay paused, then a write on the primary: within the allowed
+	# lag lists are read on the replica and do not show it yet (stale by
+	# design); beyond it they go to the primary and do; resumed, back.
+	fails=""
+	log_lines=$(wc -l <"$tmp/replica.log")
+	"$(pg_bin)/psql" -X -q -t -A -h 127.0.0.1 -p "$replica_port" -U postgres -d procsvc \
+		-c "SELECT pg_wal_replay_pause()" >/dev/null || fails="$fails; pause failed"
+	scale_post /api/v3/create/proc/process_instance \
+		"\"bk_biz_id\":$rep_biz,\"service_instance_id\":$rep_si,\"processes\":[{\"process_info\":{\"bk_process_name\":\"rep-b\",\"bk_func_name\":\"b\"}}]" >/dev/null
+	got=$(rep_list)
+	[ "$got" = rep-a ] || fails="$fails; within the lag limit: \"$got\", want the replica's stale rep-a"
+	scale_wait_metric procsvc_db_replica_up 0 10 || fails="$fails; still up 10 s into the pause"
+	got=$(rep_list)
+	[ "$got" = rep-a,rep-b ] || fails="$fails; beyond the lag limit: \"$got\", want the primary's rep-a,rep-b"
+	[ "$(scale_metric 'procsvc_db_replica_fallbacks_total{reason="lag"}')" -ge 1 ] ||
+		fails="$fails; lag fallback not counted"
+	got=$(tail -n +$((log_lines + 1)) "$tmp/replica.log" | grep -c 'behind the primary (PROCSVC_READ_MAX_LAG_MS')
+	[ "$got" -eq 1 ] || fails="$fails; $got lag log lines"
+	"$(pg_bin)/psql" -X -q -t -A -h 127.0.0.1 -p "$replica_port" -U postgres -d procsvc \
+		-c "SELECT pg_wal_replay_resume()" >/dev/null || fails="$fails; resume failed"
+	scale_wait_metric procsvc_db_replica_up 1 20 || fails="$fails; not back 20 s after the resume"
+	reads0=$(replica_reads)
+	got=$(rep_list)
+	[ "$got" = rep-a,rep-b ] || fails="$fails; after the resume: \"$got\""
+	[ "$(replica_reads)" -eq $((reads0 + 1)) ] || fails="$fails; not read on the replica after the resume"
+	if [ -z "$fails" ]; then
+		say "read replica: replay paused -> stale within PROCSVC_READ_MAX_LAG_MS, then the primary (logged once, counted); resumed -> back"
+		ok
+	else
+		say "read replica: lag FAILED$fails"
+		bad
+	fi
+
+	# 4. Nothing but reads reached the replica from procsvc's sessions,
+	# however many writes went through this server.
+	bad_lines=$(replica_statements | grep -vE '^procsvc (LOG|ERROR):  (execute [^:]+: (SELECT|WITH) |statement: (SELECT|WITH) )' |
+		grep -vE '^procsvc (DETAIL|LOG):  (parameters|duration)')
+	bad_lines=$(printf '%s\n%s' "$bad_lines" "$(replica_statements | grep -iE '\b(INSERT|UPDATE|DELETE|nextval|FOR SHARE|FOR UPDATE)\b')" | sed '/^$/d')
+	if [ -z "$bad_lines" ] && [ "$(replica_reads)" -ge 5 ]; then
+		say "read replica: $(replica_reads) statements of procsvc's on the replica, every one a read; every write on the primary"
+		ok
+	else
+		printf '%s\n' "$bad_lines" | head -n 10
+		say "read replica: statements other than reads reached the replica (above), or too few reads"
+		bad
+	fi
+	scale_stop replica
+	pg_cluster_stop "$replica_dir" >/dev/null 2>&1
+	replica_dir=
+}
