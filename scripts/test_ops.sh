@@ -10,7 +10,7 @@
 #   ops_cli             argument and configuration errors, redaction, bind errors
 #   ops_migrate         one line per failure, "retry later" only when it helps
 #   ops_wait            migrate waits for a database that comes up later
-#   ops_compose         docker-compose config, Dockerfile health check
+#   ops_compose         docker-compose config (default and scale profile), Dockerfile health check
 #   ops_install         make install DESTDIR=..., --version, man page, unit
 #   ops_run_dir         make run's cluster when postgres cannot reach ./.data
 #   ops_probe           procsvc probe against the running server
@@ -174,8 +174,13 @@ ops_compose() {
 		return 1
 	fi
 	ops_expect "docker-compose config" 0 docker-compose -f docker-compose.yml config
+	printf '%s\n' "$ops_out" >"$cfg.all"
+	# docker-compose 1.29 lists every profile's services; `docker compose
+	# up` starts those without one. They must stay the three of before.
+	ops_out=$(compose_services "$cfg.all" "")
 	printf '%s\n' "$ops_out" >"$cfg"
-	ops_out=$(cat "$cfg")
+	ops_check "no profile: postgres, migrate, procsvc only" eval \
+		'[ "$(sed -n "s/^  \([a-z-]*\):$/\1/p" "$cfg" | sort | paste -sd" " -)" = "migrate postgres procsvc" ]'
 	ops_check "postgres is checked over TCP" ops_has "pg_isready -h 127.0.0.1"
 	ops_check "procsvc is published on 127.0.0.1" ops_has "127.0.0.1:8080:8080"
 	ops_check "one image, built once" eval '[ "$(grep -c "^    build:" "$cfg")" -eq 1 ] &&
@@ -185,6 +190,70 @@ ops_compose() {
 	ops_out=$(cat Dockerfile)
 	ops_check "Dockerfile HEALTHCHECK runs procsvc probe" eval 'grep -A2 "^HEALTHCHECK" Dockerfile | grep -q "CMD \\[\"procsvc\", \"probe\""'
 	ops_result "compose: docker-compose config valid, TCP health check, one image, 127.0.0.1, probe"
+	ops_compose_scale
+}
+
+# compose_services FILE PROFILE: the services of a `docker-compose config`
+# output in PROFILE ("": those without a profile), as YAML.
+compose_services() {
+	python3 - "$1" "$2" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+want = sys.argv[2]
+def wanted(v):
+    return want in v.get("profiles", []) if want else not v.get("profiles")
+print(yaml.safe_dump({"services": {k: v for k, v in doc["services"].items() if wanted(v)}}))
+PY
+}
+
+# The scale profile (README "Scaling out"): valid, wired as documented:
+# procsvc through PgBouncer with PROCSVC_PREPARE=off and lists on the
+# replica, migrations straight to the primary, several procsvc behind
+# HAProxy checking /readyz, every file it mounts present. 1 result.
+ops_compose_scale() {
+	ops_fails=""
+	ops_expect "docker-compose --profile scale config" 0 \
+		docker-compose -f docker-compose.yml --profile scale config || { ops_result "compose scale profile"; return; }
+	ops_out=$(python3 - <(printf '%s\n' "$ops_out") <<'PY' 2>&1
+import os, re, sys, yaml
+s = yaml.safe_load(open(sys.argv[1]))["services"]
+fails = []
+def check(ok, what):
+    if not ok:
+        fails.append(what)
+scale = {k for k, v in s.items() if "scale" in v.get("profiles", [])}
+check(scale == {"scale-primary", "scale-replica", "scale-pgbouncer", "scale-migrate",
+                "scale-procsvc", "scale-lb"}, "scale services: %s" % sorted(scale))
+def host(url):
+    m = re.match(r"postgresql://[^@]*@([^:/]+)", url or "")
+    return m.group(1) if m else None
+env = s.get("scale-procsvc", {}).get("environment", {})
+check(host(env.get("DATABASE_URL")) == "scale-pgbouncer", "procsvc not through PgBouncer")
+check(env.get("PROCSVC_PREPARE") == "off", "procsvc behind PgBouncer without PROCSVC_PREPARE=off")
+check(host(env.get("PROCSVC_READ_URL")) == "scale-replica", "lists not on the replica")
+check(s.get("scale-procsvc", {}).get("deploy", {}).get("replicas", 0) >= 2, "fewer than 2 procsvc")
+check(not s.get("scale-procsvc", {}).get("ports"), "procsvc containers publish ports")
+check(host(s.get("scale-migrate", {}).get("environment", {}).get("DATABASE_URL")) == "scale-primary",
+      "migrate not straight to the primary")
+lb_ports = [str(p.get("host_ip", "")) + ":" + str(p.get("published", "")) if isinstance(p, dict) else p
+            for p in s.get("scale-lb", {}).get("ports", [])]
+check(any(p.startswith("127.0.0.1:") for p in lb_ports), "load balancer not on 127.0.0.1: %s" % lb_ports)
+for name, svc in s.items():
+    for v in svc.get("volumes", []):
+        src = v.get("source") if isinstance(v, dict) else v.split(":")[0]
+        if src and src.startswith("/"):
+            check(os.path.exists(src), "%s mounts missing %s" % (name, src))
+text = open("deploy/scale/haproxy.cfg").read()
+check("option httpchk GET /readyz" in text and "server-template procsvc" in text
+      and "scale-procsvc:8080" in text, "haproxy.cfg does not check /readyz of scale-procsvc")
+text = open("deploy/scale/pgbouncer.ini").read()
+check(re.search(r"^pool_mode = transaction$", text, re.M) and "host=scale-primary" in text,
+      "pgbouncer.ini: not transaction pooling to scale-primary")
+print("\n".join(fails))
+PY
+)
+	[ -z "$ops_out" ] || ops_fails="; $(paste -sd';' - <<<"$ops_out")"
+	ops_result "compose scale profile: valid; procsvc x3 behind HAProxy (/readyz), through PgBouncer (PROCSVC_PREPARE=off), lists on the replica, migrate direct"
 }
 
 ops_install() {
