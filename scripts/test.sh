@@ -549,19 +549,28 @@ lifecycle_round_trips() {
 }
 
 # /readyz follows the schema: 503 with a reason once a migration is
-# reverted under the running server, 200 again after migrate up. 1 result.
+# reverted under the running server, 200 again after migrate up, and 200
+# while a newer release's (expand-only) migration is applied, as in a
+# rolling upgrade. 1 result.
 readyz_follows_schema() {
-	local url="http://127.0.0.1:$server_port/readyz" down up reason
+	local url="http://127.0.0.1:$server_port/readyz" down up newer reason next=$tmp/migrations-next
 	procsvc_cli migrate down 1 || { say "readyz: migrate down failed"; bad; return 1; }
 	down=$(curl -s -o "$tmp/readyz.json" -w '%{http_code}' "$url")
 	reason=$(cat "$tmp/readyz.json")
 	procsvc_cli migrate up || { say "readyz: migrate up failed"; bad; return 1; }
 	up=$(curl -s -o /dev/null -w '%{http_code}' "$url")
-	if [ "$down" = 503 ] && [[ "$reason" == *'"unavailable"'*schema* ]] && [ "$up" = 200 ]; then
-		say "readyz: 503 while the schema is behind ($reason), 200 after migrate up"
+	mkdir -p "$next" && cp migrations/*.sql "$next/" &&
+		echo 'CREATE TABLE readyz_next (a int);' >"$next/9999_next.up.sql" &&
+		echo 'DROP TABLE readyz_next;' >"$next/9999_next.down.sql"
+	PROCSVC_MIGRATIONS=$next procsvc_cli migrate up || { say "readyz: the newer migrate up failed"; bad; return 1; }
+	newer=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+	PROCSVC_MIGRATIONS=$next procsvc_cli migrate down 1 || { say "readyz: the newer migrate down failed"; bad; return 1; }
+	if [ "$down" = 503 ] && [[ "$reason" == *'"unavailable"'*schema* ]] && [ "$up" = 200 ] &&
+		[ "$newer" = 200 ]; then
+		say "readyz: 503 while the schema is behind ($reason), 200 after migrate up, 200 on a newer release's schema"
 		ok
 	else
-		say "readyz: got $down ($reason) after down, $up after up"
+		say "readyz: got $down ($reason) after down, $up after up, $newer on a newer schema"
 		bad
 	fi
 }
@@ -591,6 +600,8 @@ cli_checks() {
 	check_exit 2 "malformed PROCSVC_APPS" DATABASE_URL="$db_url" PROCSVC_APPS=nocolon "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_AUTH" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_AUTH=maybe "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_LISTEN" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_LISTEN=999.1.1.1:99999 "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_READ_URL" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_READ_URL='postgresql://u:p@h:0/db' "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_READ_MAX_LAG_MS" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_READ_MAX_LAG_MS=5 "$SERVER_BIN" serve
 	check_exit 2 "bad migrate step" DATABASE_URL="$db_url" "$SERVER_BIN" migrate down zero
 	check_exit 2 "bad PROCSVC_LOG_LEVEL" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_LOG_LEVEL=verbose "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_LOG_LEVEL (migrate)" DATABASE_URL="$db_url" PROCSVC_LOG_LEVEL=INFO "$SERVER_BIN" migrate status

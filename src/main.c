@@ -407,10 +407,14 @@ check_database(const char *url, long wait_s, int64_t latest)
 	if (db == NULL || migrate_current(db, &version, &dirty, &e) != 0) {
 		log_warn("database %s: cannot read the schema version: %s", where,
 		    err_isset(&e) ? e.msg : "out of memory");
-	} else if (dirty || version != latest) {
+	} else if (dirty || version < latest) {
 		log_warn("database %s: schema version %" PRId64 "%s, this build needs %" PRId64
 		    "; /readyz answers 503 until `procsvc migrate up` has run", where, version,
 		    dirty ? " (dirty: a migration failed half-way)" : "", latest);
+	} else if (version > latest) {
+		log_info("database %s: schema version %" PRId64 ", newer than this build's %" PRId64
+		    " (a newer release migrated it; migrations only expand, so this one serves)",
+		    where, version, latest);
 	} else {
 		log_info("database %s: schema version %" PRId64 " (current)", where, version);
 	}

@@ -30,7 +30,7 @@ struct api_config {
 	size_t napps;
 	bool auth_off;        /* PROCSVC_AUTH=off: any app is accepted */
 	const char *conninfo; /* DATABASE_URL */
-	int64_t schema_version; /* /readyz wants exactly this */
+	int64_t schema_version; /* /readyz wants at least this */
 	size_t db_pool;       /* PROCSVC_DB_POOL: database connections */
 	long db_wait_ms;      /* PROCSVC_DB_WAIT_MS: longest wait for one
 	                       * before 503 */
@@ -54,9 +54,9 @@ int api_init(const struct api_config *cfg, struct err *e) MUST_CHECK;
 void api_shutdown(void);
 
 /*
- * true when the database answers and the schema is current (GET /readyz);
- * else false with a short reason in reason (size n). Uses a pool
- * connection like any request.
+ * true when the database answers and the schema is this build's or newer
+ * (GET /readyz; see svc_ready); else false with a short reason in reason
+ * (size n). Uses a pool connection like any request.
  */
 bool api_ready(char *reason, size_t n) MUST_CHECK;
 

@@ -105,11 +105,11 @@ svc_ready(char *reason, size_t n)
 		snprintf(reason, n, "database unavailable");
 	else if (dirty)
 		snprintf(reason, n, "schema is dirty at version %" PRId64, version);
-	else if (version != want_version)
+	else if (version < want_version)
 		snprintf(reason, n, "schema at version %" PRId64 ", want %" PRId64,
 		    version, want_version);
 	else
-		ok = true;
+		ok = true; /* newer is fine: migrations are expand-only (README) */
 	svc_ctx_free(ctx);
 	return ok;
 }

@@ -18,7 +18,7 @@ struct db;
 /*
  * Opens the service for requests: a pool of pool_size database connections
  * to conninfo (copied; none opened yet), where a request waits at most
- * wait_ms for one. schema_version is what svc_ready insists on. Call once,
+ * wait_ms for one. schema_version is the least svc_ready accepts. Call once,
  * before any other svc_ function; 0, or -1 with e set (out of memory).
  */
 int svc_init(const char *conninfo, size_t pool_size, long wait_ms,
@@ -77,8 +77,10 @@ void svc_ctx_read_replica(struct svc_ctx *ctx);
 
 /*
  * true when the database answers (through the pool) and its schema is at
- * the version given to svc_init, not dirty; else false with a short reason
- * in reason (size n).
+ * least at the version given to svc_init, and not dirty; else false with a
+ * short reason in reason (size n). A newer schema is one a newer release
+ * migrated to during a rolling upgrade: migrations only expand what
+ * earlier releases use (README "Upgrades"), so this release still works.
  */
 bool svc_ready(char *reason, size_t n) MUST_CHECK;
 
