@@ -260,3 +260,59 @@ scale_replica() {
 	pg_cluster_stop "$replica_dir" >/dev/null 2>&1
 	replica_dir=
 }
+
+bouncer_dir=
+bouncer_port=
+
+# bouncer_start [DATABASE-OPTIONS]: Debian's PgBouncer (1.18) on a free
+# port in transaction pooling mode in front of the throwaway primary, with
+# three server connections, run as the cluster's owner (it refuses root).
+# DATABASE-OPTIONS are added to its [databases] entry.
+bouncer_start() {
+	local i
+	bouncer_dir=$tmp/pgbouncer
+	bouncer_port=$(free_port) || return 1
+	mkdir -p "$bouncer_dir" || return 1
+	cat >"$bouncer_dir/pgbouncer.ini" <<INI
+[databases]
+procsvc = host=127.0.0.1 port=$db_port dbname=procsvc user=postgres ${1:-}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bouncer_port
+unix_socket_dir =
+auth_type = trust
+auth_file = $bouncer_dir/userlist.txt
+admin_users = postgres
+pool_mode = transaction
+default_pool_size = 3
+max_client_conn = 100
+logfile = $bouncer_dir/pgbouncer.log
+pidfile = $bouncer_dir/pgbouncer.pid
+INI
+	echo '"postgres" ""' >"$bouncer_dir/userlist.txt"
+	[ "$(id -u)" != 0 ] || chown -R postgres: "$bouncer_dir" || return 1
+	_pg_as_owner pgbouncer -q -d "$bouncer_dir/pgbouncer.ini" || return 1
+	for ((i = 0; i < 50; i++)); do
+		"$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$bouncer_port" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+bouncer_stop() {
+	local pid
+	[ -n "$bouncer_dir" ] || return 0
+	pid=$(cat "$bouncer_dir/pgbouncer.pid" 2>/dev/null)
+	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+	bouncer_dir=
+}
+
+# bouncer_show WHAT COLUMN: the sum of COLUMN over the procsvc rows of
+# PgBouncer's SHOW WHAT (admin console).
+bouncer_show() {
+	"$(pg_bin)/psql" -X -q -h 127.0.0.1 -p "$bouncer_port" -U postgres pgbouncer --csv \
+		-c "SHOW $1" 2>/dev/null | awk -F, -v col="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) { if ($i == col) c = i; if ($i == "database") d = i } next }
+		$d == "procsvc" { n += $c } END { print n + 0 }'
+}
