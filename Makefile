@@ -5,7 +5,7 @@ CC      ?= cc
 PKGS    := civetweb jansson libpq
 DEPS_APT := build-essential pkg-config libcivetweb-dev libjansson-dev libpq-dev \
             postgresql-15 postgresql-client-15 libcurl4-openssl-dev libcmocka-dev curl cppcheck shellcheck valgrind \
-            docker-compose man-db groff-base bsdextrautils
+            docker-compose man-db groff-base bsdextrautils pgbouncer
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -g -Isrc

@@ -342,7 +342,7 @@ ops_start_log() {
 # and docs/api.md documents every route of the routing table with both of
 # its paths.
 ops_docs() {
-	local link name path
+	local link name path help
 	ops_fails=""
 	while read -r link; do
 		case $link in
@@ -357,5 +357,13 @@ ops_docs() {
 			grep -qF "\`POST $path\`" docs/api.md ||
 			ops_fails="$ops_fails; docs/api.md lacks $name ($path)"
 	done < <(sed -n 's/^\t{ "\([a-z_]*\)", "\([^"]*\)".*/\1 \2/p' src/http/router.c)
-	ops_result "docs: README links stay in the repository, docs/api.md covers every route"
+	# Every variable the binary reads is in --help, the man page and the
+	# README's configuration table.
+	help=$("$SERVER_BIN" --help 2>&1)
+	while read -r name; do
+		grep -qw -- "$name" <<<"$help" || ops_fails="$ops_fails; --help lacks $name"
+		grep -qx "\.B $name" docs/procsvc.1 || ops_fails="$ops_fails; the man page lacks $name"
+		grep -q "^| \`$name\` |" README.md || ops_fails="$ops_fails; README's configuration table lacks $name"
+	done < <(grep -rhoE '(getenv|env_long)\("[A-Z_]+"' src | sed 's/.*("//; s/"$//' | sort -u)
+	ops_result "docs: README links stay in the repository, docs/api.md covers every route, every variable documented"
 }

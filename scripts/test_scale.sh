@@ -33,6 +33,7 @@ scale_cleanup() {
 		pg_cluster_stop "$replica_dir" >/dev/null 2>&1
 		replica_dir=
 	fi
+	bouncer_stop
 }
 
 # scale_start NAME [VAR=value...]: the sanitizer server on a free port,
