@@ -692,6 +692,7 @@ main() {
 		ops_run_dir
 		ops_docs
 		obs_levels
+		ops_citus_sketch
 		run_server_suite
 		scale_replica
 		[ -n "${TEST_NO_HOSTILE:-}" ] || run_hostile

@@ -15,6 +15,9 @@
 #   ops_run_dir         make run's cluster when postgres cannot reach ./.data
 #   ops_probe           procsvc probe against the running server
 #   ops_start_log       serve logs the database's schema version
+#   ops_docs            README links, docs/api.md routes, variables documented
+#   ops_citus_sketch    README's Citus migration (without the Citus calls)
+#                       applies to the current schema
 
 # ops_expect NAME WANT_STATUS CMD...: runs CMD (stdin closed), keeps its
 # output in $ops_out and adds "NAME (...)" to $ops_fails when the status
@@ -366,4 +369,26 @@ ops_docs() {
 		grep -q "^| \`$name\` |" README.md || ops_fails="$ops_fails; README's configuration table lacks $name"
 	done < <(grep -rhoE '(getenv|env_long)\("[A-Z_]+"' src | sed 's/.*("//; s/"$//' | sort -u)
 	ops_result "docs: README links stay in the repository, docs/api.md covers every route, every variable documented"
+}
+
+# README "Scaling out" sketches a Citus migration. Without its calls to
+# Citus functions it is plain SQL that must apply to the schema the
+# migrations make today: it names real constraints and columns. Runs on a
+# database of its own. 1 result.
+ops_citus_sketch() {
+	local url sql=$tmp/citus-sketch.sql psql
+	psql="$(pg_bin)/psql"
+	if [ -z "$cluster_dir" ]; then say "Citus sketch: skipped (external database)"; return 0; fi
+	url=${db_url%/*}/citus_sketch
+	awk '/^```sql$/ { f = 1; next } /^```$/ { f = 0 } f' README.md |
+		grep -v '^SELECT create_' >"$sql"
+	ops_fails=""
+	"$psql" -X -q -d "${db_url%/*}/postgres" -c "DROP DATABASE IF EXISTS citus_sketch" \
+		-c "CREATE DATABASE citus_sketch" >/dev/null 2>&1 || ops_fails="; cannot create its database"
+	ops_expect "migrate up" 0 env DATABASE_URL="$url" "${SANITIZER_ENV[@]}" "$SERVER_BIN" migrate up &&
+		ops_expect "the sketch" 0 "$psql" -X -q -v ON_ERROR_STOP=1 -d "$url" -f "$sql"
+	[ "$(grep -c 'create_distributed_table\|create_reference_table' README.md)" -ge 9 ] ||
+		ops_fails="$ops_fails; the sketch distributes fewer than 9 tables"
+	"$psql" -X -q -d "${db_url%/*}/postgres" -c "DROP DATABASE IF EXISTS citus_sketch" >/dev/null 2>&1
+	ops_result "Citus sketch: README's migration (Citus calls aside) applies to today's schema"
 }
