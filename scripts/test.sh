@@ -13,7 +13,7 @@
 #    runner's self-test (tests/runner/selftest.json)
 # 5. logs and metrics as operators use them (scripts/test_obs.sh)
 # 6. a clean SIGTERM shutdown, and no sanitizer report in any log
-# 7. lists on a streaming replica (scripts/test_scale.sh)
+# 7. lists on a streaming replica, cases through PgBouncer (scripts/test_scale.sh)
 # 8. the hostile group (scripts/hostile.sh; TEST_NO_HOSTILE=1 skips it)
 #
 # The last line is "N passed, N failed"; the exit status is 1 when anything
@@ -600,6 +600,7 @@ cli_checks() {
 	check_exit 2 "malformed PROCSVC_APPS" DATABASE_URL="$db_url" PROCSVC_APPS=nocolon "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_AUTH" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_AUTH=maybe "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_LISTEN" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_LISTEN=999.1.1.1:99999 "$SERVER_BIN" serve
+	check_exit 2 "bad PROCSVC_PREPARE" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_PREPARE=no "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_READ_URL" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_READ_URL='postgresql://u:p@h:0/db' "$SERVER_BIN" serve
 	check_exit 2 "bad PROCSVC_READ_MAX_LAG_MS" DATABASE_URL="$db_url" PROCSVC_APPS=a:b PROCSVC_READ_MAX_LAG_MS=5 "$SERVER_BIN" serve
 	check_exit 2 "bad migrate step" DATABASE_URL="$db_url" "$SERVER_BIN" migrate down zero
@@ -695,6 +696,7 @@ main() {
 		ops_citus_sketch
 		run_server_suite
 		scale_replica
+		scale_bouncer
 		[ -n "${TEST_NO_HOSTILE:-}" ] || run_hostile
 		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite
 	else

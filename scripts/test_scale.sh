@@ -2,7 +2,8 @@
 # tmp, db_url, db_port, cluster_dir, SERVER_BIN and the like are test.sh's.
 # shellcheck disable=SC2154
 #
-# test_scale.sh: procsvc beside a real streaming replica (issue 12.3),
+# test_scale.sh: procsvc beside a real streaming replica and behind a real
+# PgBouncer (issue 12.3, 12.4),
 # sourced by scripts/test.sh, whose helpers it uses (say, ok, bad,
 # free_port, pg.sh, $tmp, $db_url, $db_port, $cluster_dir, $SERVER_BIN,
 # SANITIZER_ENV, SANITIZER_RE). Each group starts a sanitizer server of
@@ -14,6 +15,12 @@
 #                   the primary, and back once it is up; replay paused
 #                   while the primary is written -> stale lists within
 #                   PROCSVC_READ_MAX_LAG_MS, then the primary, and back
+#   scale_bouncer   PgBouncer 1.18 in transaction mode with three server
+#                   connections in front of the primary, procsvc through it
+#                   with PROCSVC_PREPARE=off and six connections of its
+#                   own: creates, lists, templates and races from the case
+#                   files; then, as a note and not a test, what happens
+#                   without PROCSVC_PREPARE=off
 #   scale_cleanup   stops what the groups started (test.sh's cleanup)
 
 scale_pids=()
@@ -37,8 +44,9 @@ scale_cleanup() {
 }
 
 # scale_start NAME [VAR=value...]: the sanitizer server on a free port,
-# with the test database and apps unless the variables say otherwise; sets
-# scale_port and scale_pid. Log: $tmp/NAME.log.
+# with the test database and apps unless the variables say otherwise, once
+# it answers $SCALE_READY (default /readyz) with 200; sets scale_port and
+# scale_pid. Log: $tmp/NAME.log.
 scale_start() {
 	local name=$1 deadline=$((SECONDS + 30))
 	shift
@@ -49,7 +57,7 @@ scale_start() {
 	scale_pid=$!
 	scale_pids+=("$scale_pid")
 	until curl -fsS --noproxy '*' --max-time 2 -o /dev/null \
-		"http://127.0.0.1:$scale_port/readyz" 2>/dev/null; do
+		"http://127.0.0.1:$scale_port${SCALE_READY:-/readyz}" 2>/dev/null; do
 		if ! kill -0 "$scale_pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
 			say "$name: the server did not start"
 			tail -n 20 "$tmp/$name.log"
@@ -268,7 +276,8 @@ bouncer_port=
 # bouncer_start [DATABASE-OPTIONS]: Debian's PgBouncer (1.18) on a free
 # port in transaction pooling mode in front of the throwaway primary, with
 # three server connections, run as the cluster's owner (it refuses root).
-# DATABASE-OPTIONS are added to its [databases] entry.
+# Database procsvc has DATABASE-OPTIONS added to its [databases] entry;
+# database bare is the same without them.
 bouncer_start() {
 	local i
 	bouncer_dir=$tmp/pgbouncer
@@ -277,6 +286,7 @@ bouncer_start() {
 	cat >"$bouncer_dir/pgbouncer.ini" <<INI
 [databases]
 procsvc = host=127.0.0.1 port=$db_port dbname=procsvc user=postgres ${1:-}
+bare = host=127.0.0.1 port=$db_port dbname=procsvc user=postgres
 
 [pgbouncer]
 listen_addr = 127.0.0.1
@@ -316,4 +326,102 @@ bouncer_show() {
 		-c "SHOW $1" 2>/dev/null | awk -F, -v col="$2" '
 		NR == 1 { for (i = 1; i <= NF; i++) { if ($i == col) c = i; if ($i == "database") d = i } next }
 		$d == "procsvc" { n += $c } END { print n + 0 }'
+}
+
+# The case files run through PgBouncer: creates, lists, templates, races.
+BOUNCER_CASES=(tests/cases/200_si_create_ok.json tests/cases/210_pi_create.json
+	tests/cases/220_list.json tests/cases/250_race.json tests/cases/300_service_template.json
+	tests/cases/301_proc_template.json tests/cases/310_template_instances.json
+	tests/cases/312_template_race.json)
+
+# N lists from each of 6 parallel clients; prints how many were not 200.
+bouncer_burst() {
+	local i j
+	for i in 1 2 3 4 5 6; do
+		for ((j = 0; j < $1; j++)); do
+			curl -s --noproxy '*' --max-time 15 -o /dev/null -w '%{http_code}\n' -X POST \
+				"http://127.0.0.1:$scale_port/api/v3/findmany/proc/process_instance" \
+				-d '{"bk_app_code":"esb_test","bk_app_secret":"xxx","bk_username":"admin","bk_biz_id":1,"service_instance_id":1}'
+		done &
+	done | grep -vc '^200$'
+}
+
+scale_bouncer() {
+	local url out=$tmp/bouncer-cases.out rc line p f xact0 xact clients fails="" refused ignored
+	if [ -z "$cluster_dir" ]; then say "PgBouncer: skipped (external database)"; return 0; fi
+	if ! command -v pgbouncer >/dev/null; then say "PgBouncer: pgbouncer missing (make deps)"; bad; return 1; fi
+	# The settings procsvc cannot send through the pooler, given by it.
+	if ! bouncer_start "connect_query='SET search_path = public; SET statement_timeout = 10000'"; then
+		say "PgBouncer: did not start"
+		tail -n 20 "$tmp/pgbouncer/pgbouncer.log"
+		bad
+		return 1
+	fi
+	url="postgresql://postgres@127.0.0.1:$bouncer_port/procsvc"
+	if ! scale_start bouncer DATABASE_URL="$url" PROCSVC_PREPARE=off PROCSVC_DB_POOL=6; then
+		bad
+		return 1
+	fi
+	say "PgBouncer: 127.0.0.1:$bouncer_port (transaction mode, 3 server connections), server on 127.0.0.1:$scale_port"
+	xact0=$(bouncer_show STATS total_xact_count)
+	env PROCSVC_URL="http://127.0.0.1:$scale_port" TEST_DATABASE_URL="$db_url" \
+		PROCSVC_TEST_APP=esb_test PROCSVC_TEST_SECRET=xxx PROCSVC_TEST_USER=admin \
+		TEST_FILTER= timeout 300 "$RUNNER_BIN" "${BOUNCER_CASES[@]}" >"$out" 2>&1
+	rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	xact=$(($(bouncer_show STATS total_xact_count) - xact0))
+	clients=$(bouncer_show POOLS cl_active)
+	if [ -z "$line" ]; then
+		tail -n 20 "$out"
+		say "PgBouncer: the runner ended without a summary (exit $rc)"
+		bad
+	else
+		p=${line%% passed*}
+		f=${line#*, }
+		f=${f%% failed}
+		[ "$f" -eq 0 ] || grep -E '^FAIL' "$out" | head -n 20
+		say "PgBouncer: $p passed, $f failed of ${#BOUNCER_CASES[@]} case files, $xact transactions through PgBouncer"
+		ok "$p"
+		bad "$f"
+	fi
+	# Multiplexed for real, and the pooler's session settings in effect
+	# (serve warns when they are not).
+	[ "$xact" -ge "${p:-0}" ] || fails="$fails; only $xact transactions went through PgBouncer"
+	[ "$clients" -gt 3 ] || fails="$fails; $clients procsvc connections, not more than the 3 server ones"
+	! grep -q 'PROCSVC_PREPARE=off: sessions' "$tmp/bouncer.log" || fails="$fails; session settings warning"
+	if [ -z "$fails" ]; then
+		say "PgBouncer: $clients procsvc connections shared 3 server sessions; search_path and statement_timeout from connect_query"
+		ok
+	else
+		say "PgBouncer: FAILED$fails"
+		bad
+	fi
+	scale_stop bouncer
+
+	# Without the pooler's connect_query the sessions have the role's
+	# defaults, which serve says at start.
+	if scale_start bouncer-bare DATABASE_URL="${url%/*}/bare" PROCSVC_PREPARE=off; then
+		if grep -q 'PROCSVC_PREPARE=off: sessions of .* have search_path .*statement_timeout 0' \
+			"$tmp/bouncer-bare.log"; then
+			say "PgBouncer: serve warns when the pooled sessions lack search_path = public and a statement_timeout"
+			ok
+		else
+			grep -v '"access"' "$tmp/bouncer-bare.log" | head -n 10
+			say "PgBouncer: no warning about the session settings (above)"
+			bad
+		fi
+		scale_stop bouncer-bare
+	else
+		bad
+	fi
+
+	# Not a test: what procsvc meets there without PROCSVC_PREPARE=off.
+	SCALE_READY=/healthz scale_start bouncer-prepared DATABASE_URL="$url" PROCSVC_DB_POOL=6 || { bad; return 1; }
+	refused=$(bouncer_burst 2)
+	"$(pg_bin)/psql" -X -q -h 127.0.0.1 -p "$bouncer_port" -U postgres pgbouncer \
+		-c "SET ignore_startup_parameters = 'extra_float_digits,options'" >/dev/null 2>&1
+	ignored=$(bouncer_burst 10)
+	say "note: without PROCSVC_PREPARE=off, $refused of 12 lists failed ($(grep -c 'unsupported startup parameter: options' "$tmp/bouncer-prepared.log") log lines \"unsupported startup parameter: options\"); with PgBouncer ignoring options, $ignored of 60 ($(grep -c 'prepared statement' "$tmp/bouncer-prepared.log") log lines about prepared statements that do not or already exist)"
+	scale_stop bouncer-prepared
+	bouncer_stop
 }

@@ -75,6 +75,8 @@ static const char usage[] =
 "                             error (default info)\n"
 "  PROCSVC_LOG_PROBES=off     no access lines for GET /healthz, /readyz, /metrics\n"
 "                             (they are still counted in /metrics)\n"
+"  PROCSVC_PREPARE=off        no named prepared statements, no startup options:\n"
+"                             behind PgBouncer in transaction mode (default on)\n"
 "  PROCSVC_READ_URL           a streaming replica of DATABASE_URL for the list\n"
 "                             APIs (default: none, everything on the primary)\n"
 "  PROCSVC_READ_MAX_LAG_MS    lists go to the primary while the replica is\n"
@@ -388,8 +390,29 @@ parse_apps(char *spec, struct api_config *cfg)
  * is the database's. The server starts either way: it connects per request
  * and /readyz answers 503 until the database is there and current.
  */
+/*
+ * Behind a transaction pooler procsvc cannot pin search_path and
+ * statement_timeout itself (no startup options, no session state): says
+ * so when the sessions it gets do not have them.
+ */
 static void
-check_database(const char *url, long wait_s, int64_t latest)
+check_session_settings(struct db *db, const char *where)
+{
+	char path[256], timeout[64];
+	struct err e = { 0 };
+
+	if (db_setting(db, "search_path", path, sizeof(path), &e) != 0 ||
+	    db_setting(db, "statement_timeout", timeout, sizeof(timeout), &e) != 0)
+		return; /* check_database says why */
+	if (strcmp(path, "public") != 0 || strcmp(timeout, "0") == 0)
+		log_warn("PROCSVC_PREPARE=off: sessions of %s have search_path \"%s\" and "
+		    "statement_timeout %s, which procsvc cannot set through a transaction pooler; "
+		    "set search_path = public and a statement_timeout (10s) on the role "
+		    "(ALTER ROLE ... SET) or in the pooler's connect_query", where, path, timeout);
+}
+
+static void
+check_database(const char *url, long wait_s, int64_t latest, bool unprepared)
 {
 	struct err e = { 0 };
 	struct db *db = NULL;
@@ -404,6 +427,10 @@ check_database(const char *url, long wait_s, int64_t latest)
 		return;
 	}
 	db = db_new(url);
+	if (db != NULL && unprepared) {
+		db_unprepared(db);
+		check_session_settings(db, where);
+	}
 	if (db == NULL || migrate_current(db, &version, &dirty, &e) != 0) {
 		log_warn("database %s: cannot read the schema version: %s", where,
 		    err_isset(&e) ? e.msg : "out of memory");
@@ -433,7 +460,7 @@ cmd_serve(void)
 	char *apps = NULL;
 	long threads, max_body, timeout, wait_s, decode_memory, pool, wait_ms, max_lag;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *auth = getenv("PROCSVC_AUTH");
+	const char *auth = getenv("PROCSVC_AUTH"), *prepare = getenv("PROCSVC_PREPARE");
 	sigset_t sigs;
 	bool api_ready_done = false;
 	int sig, rc = EXIT_CONFIG;
@@ -466,6 +493,13 @@ cmd_serve(void)
 		rc = config_error("PROCSVC_AUTH=%s: use \"off\" (or leave it unset)", auth);
 		goto out;
 	}
+	if (prepare != NULL && *prepare != '\0' && strcmp(prepare, "off") != 0 &&
+	    strcmp(prepare, "on") != 0) {
+		rc = config_error("PROCSVC_PREPARE=%s: use \"off\" (behind a transaction pooler) "
+		    "or leave it unset", prepare);
+		goto out;
+	}
+	api.unprepared = prepare != NULL && strcmp(prepare, "off") == 0;
 	api.auth_off = auth != NULL && strcmp(auth, "off") == 0;
 	apps = strdup(getenv("PROCSVC_APPS") ? getenv("PROCSVC_APPS") : "");
 	if (apps == NULL || parse_apps(apps, &api) != 0)
@@ -495,7 +529,7 @@ cmd_serve(void)
 	log_info("procsvc %s (commit %s) starting", PROCSVC_VERSION, PROCSVC_COMMIT);
 	if (api.auth_off)
 		log_warn("PROCSVC_AUTH=off: app authentication is disabled, any bk_app_code is accepted");
-	check_database(api.conninfo, wait_s, api.schema_version);
+	check_database(api.conninfo, wait_s, api.schema_version, api.unprepared);
 	if (api.read_conninfo != NULL) {
 		char where[512];
 		log_info("lists read from the replica %s while it is at most %ld ms behind "

@@ -28,7 +28,7 @@ int
 api_init(const struct api_config *cfg, struct err *e)
 {
 	config = cfg;
-	if (svc_init(cfg->conninfo, cfg->db_pool, cfg->db_wait_ms,
+	if (svc_init(cfg->conninfo, cfg->db_pool, cfg->db_wait_ms, cfg->unprepared,
 	    cfg->schema_version, e) != 0)
 		return -1;
 	if (cfg->read_conninfo != NULL &&

@@ -37,6 +37,7 @@ struct api_config {
 	size_t decode_memory; /* PROCSVC_DECODE_MEMORY: bytes large bodies may
 	                       * hold while decoded, all together */
 	long decode_wait_ms;  /* longest wait for decode memory before 503 */
+	bool unprepared;      /* PROCSVC_PREPARE=off: behind a transaction pooler */
 	const char *read_conninfo; /* PROCSVC_READ_URL: lists' replica, or NULL */
 	long read_max_lag_ms; /* PROCSVC_READ_MAX_LAG_MS: beyond it, lists go
 	                       * to the primary */

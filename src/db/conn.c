@@ -42,6 +42,13 @@ conn_open(struct db_conn *c, struct err *e)
 		"-c search_path=public -c statement_timeout=10000 -c plan_cache_mode=force_generic_plan",
 		c->cfg->conninfo, NULL };
 
+	/* A transaction pooler gets no options (PgBouncer 1.18 refuses the
+	 * connection): the settings come from the role or the pooler. */
+	if (c->cfg->unnamed) {
+		keys[2] = keys[3];
+		vals[2] = vals[3];
+		keys[3] = vals[3] = NULL;
+	}
 	conn_close(c);
 	c->pg = PQconnectdbParams(keys, vals, 1);
 	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
@@ -172,12 +179,13 @@ conn_exec(struct db_conn *c, const struct pq_stmt *stmt, int n,
 		conn_map_error(NULL, c, e);
 		return NULL;
 	}
-	switch (prepare(c, stmt, e)) {
+	switch (c->cfg->unnamed ? 0 : prepare(c, stmt, e)) {
 	case 1:
 		r = PQexecPrepared(c->pg, stmt->name, n, params, NULL, NULL, 0);
 		break;
 	case 0:
-		/* More statements than CONN_MAX_PREPARED: still parameterised. */
+		/* PROCSVC_PREPARE=off, or more statements than
+		 * CONN_MAX_PREPARED: unnamed, still parameterised. */
 		r = PQexecParams(c->pg, stmt->sql, n, NULL, params, NULL, NULL, 0);
 		break;
 	default:

@@ -42,6 +42,15 @@ struct conn_cfg {
 	/* Failures are not logged here: the owner logs what it decides (the
 	 * read replica logs once per state change, not once per request). */
 	bool quiet;
+	/*
+	 * PROCSVC_PREPARE=off, for a pooler that hands a server session to a
+	 * client for one transaction only (PgBouncer in transaction mode):
+	 * every statement unnamed (PQexecParams: parsed and planned each
+	 * time, nothing left in the session), and no startup options (which
+	 * PgBouncer 1.18 refuses): search_path and statement_timeout must come
+	 * from the role or the pooler.
+	 */
+	bool unnamed;
 };
 
 struct db_conn {
@@ -55,9 +64,10 @@ struct db_conn {
 
 /*
  * Opens a connection as c->cfg says (closing c's old one first), with
- * search_path pinned to public, a 10 s statement_timeout and a 5 s connect
- * timeout (the conninfo may override them). 0, or -1 with e 503/1199999
- * (details in the log unless cfg->quiet; conn_error then has them).
+ * search_path pinned to public, a 10 s statement_timeout (both unless
+ * cfg->unnamed) and a 5 s connect timeout (the conninfo may override them).
+ * 0, or -1 with e 503/1199999 (details in the log unless cfg->quiet;
+ * conn_error then has them).
  */
 int conn_open(struct db_conn *c, struct err *e) MUST_CHECK;
 
@@ -87,7 +97,8 @@ PGTransactionStatusType conn_tx_status(const struct db_conn *c);
 void conn_clean(struct db_conn *c);
 
 /*
- * Runs stmt with n text parameters (NULL = SQL NULL), prepared on first use.
+ * Runs stmt with n text parameters (NULL = SQL NULL), prepared on first use
+ * (unnamed each time with cfg->unnamed).
  * Returns the result (caller PQclears) when its status is TUPLES_OK or
  * COMMAND_OK; else NULL with e set by conn_map_error.
  */

@@ -1,5 +1,6 @@
 #include "db/db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "common/log.h"
 #include "db/conn.h"
 #include "db/pool.h"
+#include "db/pq.h"
 #include "db/replica.h"
 
 struct db {
@@ -36,7 +38,7 @@ db_new(const char *conninfo)
 		free(db);
 		return NULL;
 	}
-	db->cfg = (struct conn_cfg){ db->conninfo, "procsvc", false };
+	db->cfg = (struct conn_cfg){ db->conninfo, "procsvc", false, false };
 	db->own.cfg = &db->cfg;
 	db->conn = &db->own;
 	return db;
@@ -152,6 +154,27 @@ reconnect(struct db *db, struct err *e)
 	if (db->on_replica && fall_back(db, e) == 0)
 		return conn_usable(db->conn) ? 0 : conn_open(db->conn, e);
 	return -1;
+}
+
+void
+db_unprepared(struct db *db)
+{
+	db->cfg.unnamed = true;
+}
+
+int
+db_setting(struct db *db, const char *name, char *out, size_t n, struct err *e)
+{
+	static const struct pq_stmt setting = {
+		"db_setting", "SELECT current_setting($1)", true,
+	};
+	PGresult *r = pq_exec(db, &setting, 1, &name, e);
+
+	if (r == NULL)
+		return -1;
+	snprintf(out, n, "%s", PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return 0;
 }
 
 void

@@ -27,6 +27,18 @@ struct db_replica;
  * not connect. NULL on out of memory. */
 struct db *db_new(const char *conninfo);
 
+/* A standalone handle's connections from now on: no named prepared
+ * statements, no startup options (PROCSVC_PREPARE=off, db/conn.h). Call
+ * before its first statement. */
+void db_unprepared(struct db *db);
+
+/*
+ * current_setting(name) of db's session into out (size n): 0, or -1 with e
+ * set. (Through a transaction pooler: of the session the statement ran on.)
+ */
+int db_setting(struct db *db, const char *name, char *out, size_t n,
+    struct err *e) MUST_CHECK;
+
 /* A handle that borrows its connection from pool (borrowed; must outlive
  * the handle). Does not take one yet. NULL on out of memory. */
 struct db *db_new_pooled(struct db_pool *pool);

@@ -116,8 +116,9 @@ db_replica_new(const struct conn_cfg *read_cfg, const struct conn_cfg *primary_c
 		db_replica_free(r);
 		return NULL;
 	}
-	r->read_cfg = (struct conn_cfg){ r->read_conninfo, MONITOR_APP, true };
-	r->primary_cfg = (struct conn_cfg){ r->primary_conninfo, MONITOR_APP, true };
+	r->read_cfg = (struct conn_cfg){ r->read_conninfo, MONITOR_APP, true, read_cfg->unnamed };
+	r->primary_cfg = (struct conn_cfg){ r->primary_conninfo, MONITOR_APP, true,
+		primary_cfg->unnamed };
 	r->mon_read.cfg = &r->read_cfg;
 	r->mon_primary.cfg = &r->primary_cfg;
 	db_redact(r->read_conninfo, r->where, sizeof(r->where));

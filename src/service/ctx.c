@@ -19,10 +19,10 @@ static long pool_wait_ms;
 static int64_t want_version;
 
 int
-svc_init(const char *conninfo, size_t pool_size, long wait_ms,
+svc_init(const char *conninfo, size_t pool_size, long wait_ms, bool unnamed,
     int64_t schema_version, struct err *e)
 {
-	primary = (struct conn_cfg){ conninfo, "procsvc", false };
+	primary = (struct conn_cfg){ conninfo, "procsvc", false, unnamed };
 	pool = db_pool_new(&primary, pool_size, wait_ms);
 	if (pool == NULL)
 		return err_oom(e);
@@ -35,7 +35,7 @@ svc_init(const char *conninfo, size_t pool_size, long wait_ms,
 int
 svc_init_replica(const char *conninfo, long max_lag_ms, struct err *e)
 {
-	struct conn_cfg read = { conninfo, "procsvc", false };
+	struct conn_cfg read = { conninfo, "procsvc", false, primary.unnamed };
 
 	replica = db_replica_new(&read, &primary, pool_connections, pool_wait_ms,
 	    max_lag_ms);

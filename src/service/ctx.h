@@ -18,11 +18,13 @@ struct db;
 /*
  * Opens the service for requests: a pool of pool_size database connections
  * to conninfo (copied; none opened yet), where a request waits at most
- * wait_ms for one. schema_version is the least svc_ready accepts. Call once,
- * before any other svc_ function; 0, or -1 with e set (out of memory).
+ * wait_ms for one. unnamed is PROCSVC_PREPARE=off (no named statements, no
+ * startup options: db/conn.h), for these and the replica's connections.
+ * schema_version is the least svc_ready accepts. Call once, before any
+ * other svc_ function; 0, or -1 with e set (out of memory).
  */
 int svc_init(const char *conninfo, size_t pool_size, long wait_ms,
-    int64_t schema_version, struct err *e) MUST_CHECK;
+    bool unnamed, int64_t schema_version, struct err *e) MUST_CHECK;
 
 /*
  * Lets reads that may be stale (svc_ctx_read_replica) use the streaming

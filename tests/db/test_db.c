@@ -33,7 +33,7 @@ static PGconn *admin;
 static struct db_pool *
 new_pool(size_t size, long wait_ms)
 {
-	struct conn_cfg cfg = { url, "procsvc", false };
+	struct conn_cfg cfg = { url, "procsvc", false, false };
 
 	return db_pool_new(&cfg, size, wait_ms);
 }
@@ -544,7 +544,7 @@ wait_judged(struct db_replica *r)
 static void
 test_replica_not_standby_reads_primary(void **state)
 {
-	struct conn_cfg cfg = { url, "procsvc", false };
+	struct conn_cfg cfg = { url, "procsvc", false, false };
 	struct db_pool *pool = new_pool(1, 1000);
 	struct db_replica *rep = db_replica_new(&cfg, &cfg, 1, 1000, 1000);
 	struct db_replica_stats st;
@@ -601,9 +601,9 @@ read_preferring_replica(void *arg)
 static void
 test_replica_down_reads_primary(void **state)
 {
-	struct conn_cfg primary = { url, "procsvc", false };
+	struct conn_cfg primary = { url, "procsvc", false, false };
 	struct conn_cfg down = { "postgresql://postgres@127.0.0.1:1/procsvc?connect_timeout=1",
-		"procsvc", false };
+		"procsvc", false, false };
 	struct db_pool *pool = new_pool(3, 10000);
 	struct db_replica *rep = db_replica_new(&down, &primary, 2, 1000, 100);
 	struct db_replica_stats st;
