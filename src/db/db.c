@@ -298,6 +298,8 @@ db_current_conn(struct db *db)
 struct db_conn *
 db_conn_for_retry(struct db *db, bool harmless, struct err *e)
 {
+	char why[256];
+
 	if (db->on_replica && db->conn != NULL) {
 		/* Whatever failed on the replica (a lost session, a query
 		 * cancelled by a recovery conflict) may work on the primary. */
@@ -306,7 +308,6 @@ db_conn_for_retry(struct db *db, bool harmless, struct err *e)
 				return NULL;
 			return conn_usable(db->conn) || conn_open(db->conn, e) == 0 ? db->conn : NULL;
 		}
-		char why[256];
 		conn_error(db->conn, why, sizeof(why));
 		log_error("read replica: a statement that cannot be retried failed: %s", why);
 		return NULL;
