@@ -178,8 +178,16 @@ scale_replica() {
 	[ "$(replica_reads)" -eq $((reads0 + 2)) ] ||
 		fails="$fails; 2 lists, $(($(replica_reads) - reads0)) statements on the replica"
 	[ "$(scale_metric procsvc_db_replica_reads_total)" -ge 2 ] || fails="$fails; replica reads not counted"
+	# With a replica the page gains its lag, and still passes promtool.
+	curl -sS --noproxy '*' --max-time 5 "http://127.0.0.1:$scale_port/metrics" >"$tmp/replica-metrics.txt"
+	grep -q '^procsvc_db_replica_lag_seconds [0-9.]*$' "$tmp/replica-metrics.txt" ||
+		fails="$fails; no procsvc_db_replica_lag_seconds"
+	if command -v "${PROMTOOL:-promtool}" >/dev/null &&
+		! got=$("${PROMTOOL:-promtool}" check metrics <"$tmp/replica-metrics.txt" 2>&1); then
+		fails="$fails; promtool check metrics: $got"
+	fi
 	if [ -z "$fails" ]; then
-		say "read replica: both list APIs read on the replica (its own log), and answer what was written"
+		say "read replica: both list APIs read on the replica (its own log), and answer what was written; lag on /metrics"
 		ok
 	else
 		say "read replica: lists on the replica FAILED$fails"
