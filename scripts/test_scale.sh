@@ -125,6 +125,19 @@ rep_list() {
 		grep -o '"bk_process_name":"[^"]*"' | cut -d'"' -f4 | sort | paste -sd, -
 }
 
+# The process names list_service_instance_detail returns for the test's
+# business, sorted, comma-joined.
+rep_detail() {
+	scale_post /api/v3/findmany/proc/service_instance/details "\"bk_biz_id\":$rep_biz" |
+		grep -o '"bk_process_name":"[^"]*"' | cut -d'"' -f4 | sort | paste -sd, -
+}
+
+# "count" of list_service_instance for the test's business.
+rep_instances() {
+	scale_post /api/v3/findmany/proc/service_instance "\"bk_biz_id\":$rep_biz" |
+		sed -n 's/.*"count":\([0-9]*\).*/\1/p'
+}
+
 # "count" of list_proc_template for the test's service template.
 rep_templates() {
 	scale_post /api/v3/findmany/proc/proc_template \
@@ -175,9 +188,12 @@ scale_replica() {
 	reads0=$(replica_reads)
 	[ "$(rep_list)" = rep-a ] || fails="$fails; list_process_instance: $(rep_list)"
 	[ "$(rep_templates)" = 1 ] || fails="$fails; list_proc_template: $(rep_templates)"
-	[ "$(replica_reads)" -eq $((reads0 + 2)) ] ||
-		fails="$fails; 2 lists, $(($(replica_reads) - reads0)) statements on the replica"
-	[ "$(scale_metric procsvc_db_replica_reads_total)" -ge 2 ] || fails="$fails; replica reads not counted"
+	[ "$(rep_instances)" = 1 ] || fails="$fails; list_service_instance: $(rep_instances)"
+	# The detail list reads instances and processes in one snapshot.
+	[ "$(rep_detail)" = rep-a ] || fails="$fails; list_service_instance_detail: $(rep_detail)"
+	[ "$(replica_reads)" -eq $((reads0 + 5)) ] ||
+		fails="$fails; 4 lists, $(($(replica_reads) - reads0)) statements on the replica, want 5"
+	[ "$(scale_metric procsvc_db_replica_reads_total)" -ge 4 ] || fails="$fails; replica reads not counted"
 	# With a replica the page gains its lag, and still passes promtool.
 	curl -sS --noproxy '*' --max-time 5 "http://127.0.0.1:$scale_port/metrics" >"$tmp/replica-metrics.txt"
 	grep -q '^procsvc_db_replica_lag_seconds [0-9.]*$' "$tmp/replica-metrics.txt" ||
@@ -187,7 +203,7 @@ scale_replica() {
 		fails="$fails; promtool check metrics: $got"
 	fi
 	if [ -z "$fails" ]; then
-		say "read replica: both list APIs read on the replica (its own log), and answer what was written; lag on /metrics"
+		say "read replica: the four list APIs read on the replica (its own log), and answer what was written; lag on /metrics"
 		ok
 	else
 		say "read replica: lists on the replica FAILED$fails"
@@ -236,11 +252,11 @@ scale_replica() {
 		-c "SELECT pg_wal_replay_pause()" >/dev/null || fails="$fails; pause failed"
 	scale_post /api/v3/create/proc/process_instance \
 		"\"bk_biz_id\":$rep_biz,\"service_instance_id\":$rep_si,\"processes\":[{\"process_info\":{\"bk_process_name\":\"rep-b\",\"bk_func_name\":\"b\"}}]" >/dev/null
-	got=$(rep_list)
-	[ "$got" = rep-a ] || fails="$fails; within the lag limit: \"$got\", want the replica's stale rep-a"
+	got="$(rep_list) $(rep_detail)"
+	[ "$got" = "rep-a rep-a" ] || fails="$fails; within the lag limit: \"$got\", want the replica's stale rep-a"
 	scale_wait_metric procsvc_db_replica_up 0 10 || fails="$fails; still up 10 s into the pause"
-	got=$(rep_list)
-	[ "$got" = rep-a,rep-b ] || fails="$fails; beyond the lag limit: \"$got\", want the primary's rep-a,rep-b"
+	got="$(rep_list) $(rep_detail)"
+	[ "$got" = "rep-a,rep-b rep-a,rep-b" ] || fails="$fails; beyond the lag limit: \"$got\", want the primary's rep-a,rep-b"
 	[ "$(scale_metric 'procsvc_db_replica_fallbacks_total{reason="lag"}')" -ge 1 ] ||
 		fails="$fails; lag fallback not counted"
 	got=$(tail -n +$((log_lines + 1)) "$tmp/replica.log" | grep -c 'behind the primary (PROCSVC_READ_MAX_LAG_MS')
@@ -262,7 +278,8 @@ scale_replica() {
 
 	# 4. Nothing but reads reached the replica from procsvc's sessions,
 	# however many writes went through this server.
-	bad_lines=$(replica_statements | grep -vE '^procsvc (LOG|ERROR):  (execute [^:]+: (SELECT|WITH) |statement: (SELECT|WITH) )' |
+	# (BEGIN ... READ ONLY and COMMIT: the detail list's snapshot.)
+	bad_lines=$(replica_statements | grep -vE '^procsvc (LOG|ERROR):  (execute [^:]+: (SELECT|WITH) |statement: (SELECT|WITH) |statement: (BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY|COMMIT|ROLLBACK)$)' |
 		grep -vE '^procsvc (DETAIL|LOG):  (parameters|duration)')
 	bad_lines=$(printf '%s\n%s' "$bad_lines" "$(replica_statements | grep -iE '\b(INSERT|UPDATE|DELETE|nextval|FOR SHARE|FOR UPDATE)\b')" | sed '/^$/d')
 	if [ -z "$bad_lines" ] && [ "$(replica_reads)" -ge 5 ]; then
@@ -336,11 +353,14 @@ bouncer_show() {
 		$d == "procsvc" { n += $c } END { print n + 0 }'
 }
 
-# The case files run through PgBouncer: creates, lists, templates, races.
+# The case files run through PgBouncer: creates, lists, templates, the
+# lifecycle writes, races.
 BOUNCER_CASES=(tests/cases/200_si_create_ok.json tests/cases/210_pi_create.json
 	tests/cases/220_list.json tests/cases/250_race.json tests/cases/300_service_template.json
 	tests/cases/301_proc_template.json tests/cases/310_template_instances.json
-	tests/cases/312_template_race.json)
+	tests/cases/312_template_race.json tests/cases/500_si_list.json
+	tests/cases/501_si_list_detail.json tests/cases/510_pi_update.json
+	tests/cases/530_si_delete.json tests/cases/540_lifecycle_race.json)
 
 # N lists from each of 6 parallel clients; prints how many were not 200.
 bouncer_burst() {

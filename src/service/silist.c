@@ -322,6 +322,7 @@ svc_si_list(const struct svc_req *req, const struct svc_si_query *q,
 	if (check(q, &dq, e) != 0)
 		return -1;
 	to_query(q, &one_host, &dq);
+	svc_ctx_read_replica(req->ctx);
 	if (q->detail)
 		return list_detail(req, &dq, out, e);
 	/* One statement: count and page from one snapshot without BEGIN. */

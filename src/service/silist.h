@@ -49,7 +49,8 @@ void svc_si_query_free(struct svc_si_query *q);
  * Runs rows 2-5 in order, then reads the page: 0 with *out (count and the
  * page in sort order; for the detail list each item with its processes,
  * ascending bk_process_id; free with si_record_list_free), or -1 with e set
- * and out empty. An unknown module, host or id matches nothing.
+ * and out empty. An unknown module, host or id matches nothing. Reads from
+ * the replica when there is one (svc_ctx_read_replica).
  */
 int svc_si_list(const struct svc_req *req, const struct svc_si_query *q,
     struct si_record_list *out, struct err *e) MUST_CHECK;
