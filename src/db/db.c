@@ -24,7 +24,19 @@ struct db {
 	 * the request, never be replaced (the transaction's work is gone). */
 	bool in_tx;
 	bool pinned; /* db_pin: never replace the connection */
+	/* db_hold: the function run after each BEGIN of the held transaction
+	 * (NULL: not held) and its argument. */
+	db_hold_fn hold_start;
+	void *hold_arg;
+	bool starting;  /* BEGIN and hold_start are running: plain rules */
 };
+
+/* Held, and not in the middle of starting the held transaction. */
+static bool
+held(const struct db *db)
+{
+	return db->hold_start != NULL && !db->starting;
+}
 
 struct db *
 db_new(const char *conninfo)
@@ -70,6 +82,7 @@ db_release(struct db *db)
 	db->conn = NULL;
 	db->on_replica = false;
 	db->in_tx = false;
+	db->hold_start = NULL;
 }
 
 void
@@ -183,9 +196,13 @@ db_pin(struct db *db)
 	db->pinned = true;
 }
 
+static int hold_open(struct db *db, struct err *e);
+
 int
 db_ready(struct db *db, struct err *e)
 {
+	if (held(db))
+		return db->in_tx ? 0 : hold_open(db, e);
 	if (attach(db, e) != 0)
 		return -1;
 	if (!conn_usable(db->conn))
@@ -229,16 +246,92 @@ begin(struct db *db, const char *sql, struct err *e)
 	return 0;
 }
 
+/*
+ * (Re)starts the held transaction: rolls back what is left of it, BEGIN,
+ * then the hold's start function inside the new transaction.
+ */
+static int
+hold_open(struct db *db, struct err *e)
+{
+	int rc;
+
+	if (db->in_tx)
+		db_rollback(db);
+	db->starting = true;
+	rc = begin(db, "BEGIN", e);
+	if (rc == 0 && (rc = db->hold_start(db, db->hold_arg, e)) != 0)
+		db_rollback(db);
+	db->starting = false;
+	return rc;
+}
+
+/* The held transaction as db_begin finds it: joined when open and well,
+ * started over when absent or aborted by a failed statement. A lost
+ * connection is never replaced inside it: its work would be gone. */
+static int
+hold_join(struct db *db, struct err *e)
+{
+	if (db->in_tx && db->conn != NULL) {
+		switch (conn_tx_status(db->conn)) {
+		case PQTRANS_INTRANS:
+			return 0;
+		case PQTRANS_INERROR:
+			break;
+		default:
+			db_rollback(db);
+			err_server(e, "database connection lost, retry later");
+			return -1;
+		}
+	}
+	return hold_open(db, e);
+}
+
 int
 db_begin(struct db *db, struct err *e)
 {
+	if (held(db))
+		return hold_join(db, e);
 	return begin(db, "BEGIN", e);
 }
 
 int
 db_begin_snapshot(struct db *db, struct err *e)
 {
+	if (held(db))
+		return hold_join(db, e);
 	return begin(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", e);
+}
+
+int
+db_hold_begin(struct db *db, db_hold_fn start, void *arg, struct err *e)
+{
+	db->hold_start = start;
+	db->hold_arg = arg;
+	if (hold_open(db, e) == 0)
+		return 0;
+	db->hold_start = NULL;
+	return -1;
+}
+
+int
+db_hold_commit(struct db *db, struct err *e)
+{
+	if (db->hold_start == NULL) {
+		err_server(e, "internal error: no held transaction to commit");
+		return -1;
+	}
+	db->hold_start = NULL;
+	return db_commit(db, e);
+}
+
+void
+db_hold_end(struct db *db)
+{
+	if (db == NULL || db->hold_start == NULL)
+		return;
+	db->hold_start = NULL;
+	if (db->in_tx)
+		db_rollback(db);
 }
 
 /*
@@ -254,6 +347,8 @@ db_commit(struct db *db, struct err *e)
 	    conn_tx_status(db->conn) == PQTRANS_INTRANS;
 	PGresult *r;
 
+	if (held(db) && live)
+		return 0; /* db_hold_commit commits */
 	db->in_tx = false; /* over either way: committed, or rolled back */
 	if (!live) {
 		db_rollback(db);
@@ -280,6 +375,8 @@ db_rollback(struct db *db)
 struct db_conn *
 db_conn_for_statement(struct db *db, struct err *e)
 {
+	if (held(db) && !db->in_tx && hold_open(db, e) != 0)
+		return NULL;
 	if (db->in_tx)
 		return db->conn;
 	if (attach(db, e) != 0)

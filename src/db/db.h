@@ -86,6 +86,43 @@ int db_begin_snapshot(struct db *db, struct err *e) MUST_CHECK;
 void db_rollback(struct db *db);
 
 /*
+ * A held transaction: one transaction around all of a request's work,
+ * committed only by db_hold_commit, so that something else can be written
+ * atomically with that work (the answer of an idempotency key, service/
+ * idem). While a handle is held:
+ *   - start (with arg) runs right after every BEGIN of the held
+ *     transaction, inside it; when it fails, the transaction is rolled
+ *     back and whatever started it fails with start's error;
+ *   - statements outside db_begin .. db_commit are not autocommitted:
+ *     they join the held transaction, which a statement starts (BEGIN,
+ *     start) when there is none;
+ *   - db_begin joins the held transaction when it is open and well;
+ *     when there is none, or a failed statement aborted it, it starts it
+ *     over. Code that wrote outside db_begin must therefore not call
+ *     db_begin after a failed statement (none does: the one-statement
+ *     creates fall back to db_begin only when they wrote nothing);
+ *   - db_commit commits nothing (0 while the transaction is well);
+ *     db_rollback rolls the held transaction back for real, and the next
+ *     statement or db_begin starts it over;
+ *   - db_ready makes sure there is a held transaction; it never rolls one
+ *     back.
+ * db_hold_begin starts it (BEGIN, start). 0, or -1 with e set; the handle
+ * is then no longer held. start's own statements run as plain statements
+ * of the open transaction.
+ */
+typedef int (*db_hold_fn)(struct db *db, void *arg, struct err *e);
+int db_hold_begin(struct db *db, db_hold_fn start, void *arg, struct err *e)
+    MUST_CHECK;
+
+/* Ends the hold with COMMIT: 0, or -1 with e set (the transaction is over
+ * either way; a COMMIT whose answer was lost may still have committed). */
+int db_hold_commit(struct db *db, struct err *e) MUST_CHECK;
+
+/* Ends the hold, rolling back what it left open. NULL-safe; a handle that
+ * is not held is left alone. db_release ends a hold too. */
+void db_hold_end(struct db *db);
+
+/*
  * From now on db's connection is never replaced: once lost, statements and
  * db_ready fail with 503. For holders of session state that a new
  * connection would silently drop (the migrator's advisory lock).

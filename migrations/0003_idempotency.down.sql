@@ -1,0 +1,2 @@
+DROP INDEX idempotency_key_expire_idx;
+DROP TABLE idempotency_key;
