@@ -3,16 +3,18 @@
 
 CC      ?= cc
 PKGS    := civetweb jansson libpq
-DEPS_APT := build-essential pkg-config libcivetweb-dev libjansson-dev libpq-dev \
+# nettle-dev: SHA-256 of a request body, which an X-Idempotency-Key retry
+# must match (src/api/api.c); a hash is not ours to hand-roll.
+DEPS_APT := build-essential pkg-config libcivetweb-dev libjansson-dev libpq-dev nettle-dev \
             postgresql-15 postgresql-client-15 libcurl4-openssl-dev libcmocka-dev curl cppcheck shellcheck valgrind \
             docker-compose man-db groff-base bsdextrautils pgbouncer
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -g -Isrc
 CFLAGS  ?= -O2
-PKG_CFLAGS = $(shell pkg-config --cflags jansson libpq 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags jansson libpq nettle 2>/dev/null)
 # civetweb ships no .pc file on Debian; its header sits in /usr/include.
-PKG_LIBS   = -lcivetweb $(shell pkg-config --libs jansson libpq 2>/dev/null) -lpthread -ldl
+PKG_LIBS   = -lcivetweb $(shell pkg-config --libs jansson libpq nettle 2>/dev/null) -lpthread -ldl
 
 SRC     := $(sort $(wildcard src/*.c src/*/*.c))
 OBJ     := $(SRC:src/%.c=build/obj/%.o)

@@ -71,6 +71,8 @@ static const char usage[] =
 "  PROCSVC_DECODE_MEMORY      bytes large request bodies may hold at once while\n"
 "                             they are decoded (default 1073741824)\n"
 "  PROCSVC_REQUEST_TIMEOUT_MS time a client has to send its request (default 10000)\n"
+"  PROCSVC_IDEMPOTENCY_TTL_S  seconds a write's answer is kept for retries with its\n"
+"                             X-Idempotency-Key (default 86400)\n"
 "  PROCSVC_LOG_LEVEL          least severe log lines written: debug, info, warn,\n"
 "                             error (default info)\n"
 "  PROCSVC_LOG_PROBES=off     no access lines for GET /healthz, /readyz, /metrics\n"
@@ -459,6 +461,7 @@ cmd_serve(void)
 	struct err e = { 0 };
 	char *apps = NULL;
 	long threads, max_body, timeout, wait_s, decode_memory, pool, wait_ms, max_lag;
+	long idem_ttl;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *auth = getenv("PROCSVC_AUTH"), *prepare = getenv("PROCSVC_PREPARE");
 	sigset_t sigs;
@@ -485,6 +488,7 @@ cmd_serve(void)
 	    env_long("PROCSVC_REQUEST_TIMEOUT_MS", 100, 3600000, 10000, &timeout) != 0 ||
 	    env_long("PROCSVC_DB_WAIT_S", 0, 3600, 0, &wait_s) != 0 ||
 	    env_long("PROCSVC_READ_MAX_LAG_MS", 10, 86400000, 1000, &max_lag) != 0 ||
+	    env_long("PROCSVC_IDEMPOTENCY_TTL_S", 1, 31536000, 86400, &idem_ttl) != 0 ||
 	    read_url(&api.read_conninfo) != 0)
 		goto out;
 	if (log_config() != 0 || env_switch("PROCSVC_LOG_PROBES", true, &http.log_probes) != 0)
@@ -521,6 +525,7 @@ cmd_serve(void)
 	api.decode_memory = (size_t)decode_memory;
 	api.decode_wait_ms = wait_ms;
 	api.read_max_lag_ms = max_lag;
+	api.idem_ttl_s = idem_ttl;
 	if (api_init(&api, &e) != 0) {
 		rc = config_error("%s", e.msg);
 		goto out;

@@ -1,6 +1,7 @@
 #include "api/api.h"
 
 #include <math.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "common/jscan.h"
 #include "common/log.h"
 #include "common/str.h"
+#include "service/idem.h"
 
 /* Set once by api_init before the server starts, read-only afterwards. */
 static const struct api_config *config;
@@ -36,6 +38,10 @@ api_init(const struct api_config *cfg, struct err *e)
 		svc_shutdown();
 		return -1;
 	}
+	if (svc_idem_start(cfg->idem_ttl_s > 0 ? cfg->idem_ttl_s : SVC_IDEM_TTL_DEFAULT, e) != 0) {
+		svc_shutdown();
+		return -1;
+	}
 	budget_init(&decode_budget, cfg->decode_memory, DECODE_SMALL);
 	return 0;
 }
@@ -43,6 +49,7 @@ api_init(const struct api_config *cfg, struct err *e)
 void
 api_shutdown(void)
 {
+	svc_idem_stop();
 	svc_shutdown();
 	budget_destroy(&decode_budget);
 }
@@ -572,11 +579,13 @@ header_json_ok(const char *s)
 /*
  * Credentials and operator of api-contract.md §3 and §10. On success
  * *operator is the trimmed operator (caller frees), checked to be UTF-8:
- * header values are raw bytes, and the database would refuse others.
+ * header values are raw bytes, and the database would refuse others; *app
+ * the app code as given ("" when auth is off and none was), which scopes
+ * idempotency keys (caller frees).
  */
 static int
 authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
-    char **operator, struct err *e)
+    char **operator, char **app, struct err *e)
 {
 	json_t *hdr = NULL, *src;
 	const char *code = NULL, *secret = NULL, *user = NULL;
@@ -647,7 +656,8 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 		goto out;
 	}
 	*operator = strdup(user);
-	if (*operator == NULL) {
+	*app = strdup(code != NULL ? code : "");
+	if (*operator == NULL || *app == NULL) {
 		err_oom(e);
 		goto out;
 	}
@@ -668,6 +678,135 @@ tenant_ok(const char *t)
 	return strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
+#define IDEM_HEADER "X-Idempotency-Key"
+
+/*
+ * The X-Idempotency-Key header into key (API_IDEM_KEY_MAX + 1 bytes): the
+ * blanks around a header value are not part of it (RFC 9110 §5.5, as for
+ * X-Request-Id); what is left must be 1-128 bytes of 0x21-0x7E. A space
+ * inside is refused rather than kept: proxies may fold or trim blanks, and
+ * a key that two hops would read differently must not decide whether a
+ * batch is written twice. 0, or -1 with e 1199006 naming the header.
+ */
+static int
+idem_key(const struct api_call *call, const char *app, char *key, struct err *e)
+{
+	const char *v = call->hdr_idem_key != NULL ? call->hdr_idem_key : "";
+	size_t n;
+
+	if (call->hdr_idem_key_repeated) {
+		err_set(e, ERR_BAD_VALUE, IDEM_HEADER, "is given more than once; send one key");
+		return -1;
+	}
+	v += strspn(v, " \t");
+	n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (n == 0) {
+		err_set(e, ERR_BAD_VALUE, IDEM_HEADER, "is empty; a key is 1-%d printable "
+		    "ASCII characters without spaces (0x21-0x7E), such as a UUID", API_IDEM_KEY_MAX);
+		return -1;
+	}
+	if (n > API_IDEM_KEY_MAX) {
+		err_set(e, ERR_BAD_VALUE, IDEM_HEADER, "is %zu bytes long; the limit is %d",
+		    n, API_IDEM_KEY_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c < 0x21 || c > 0x7e) {
+			err_set(e, ERR_BAD_VALUE, IDEM_HEADER, "byte %zu is 0x%02x%s; a key is 1-%d "
+			    "printable ASCII characters without spaces (0x21-0x7E)", i + 1, c,
+			    c == ' ' ? " (a space)" : "", API_IDEM_KEY_MAX);
+			return -1;
+		}
+	}
+	if (strlen(app) > API_IDEM_APP_MAX) {
+		err_set(e, ERR_BAD_VALUE, "bk_app_code", "is longer than %d bytes, too long to "
+		    "scope an " IDEM_HEADER, API_IDEM_APP_MAX);
+		return -1;
+	}
+	memcpy(key, v, n);
+	key[n] = '\0';
+	return 0;
+}
+
+/* SHA-256 of the raw body: "the same request" is the same bytes. */
+static void
+body_sha256(const struct api_call *call, unsigned char out[SVC_IDEM_SHA256])
+{
+	struct sha256_ctx c;
+
+	_Static_assert(SHA256_DIGEST_SIZE == SVC_IDEM_SHA256, "SHA-256");
+	sha256_init(&c);
+	sha256_update(&c, call->body_len, (const uint8_t *)call->body);
+	sha256_digest(&c, SHA256_DIGEST_SIZE, out);
+}
+
+/* out's answer becomes len bytes of text (JSON). 0, or -1 out of memory. */
+static int
+reply_text(struct api_reply *out, const char *text, size_t len)
+{
+	jbuf_free(&out->text);
+	jbuf_init(&out->text, len + 1);
+	jbuf_raw(&out->text, text, len);
+	out->has_text = !jbuf_failed(&out->text);
+	if (!out->has_text)
+		jbuf_free(&out->text);
+	return out->has_text ? 0 : -1;
+}
+
+/*
+ * Ends a keyed request (svc_idem): success stores its answer, as text, in
+ * the transaction that commits it; a failure rolls back, unless the key
+ * turned out to be answered already (the stored answer is sent) or held
+ * by another request (409).
+ */
+static void
+finish_keyed(const struct svc_req *req, struct svc_idem *k, const char *key,
+    int rc, struct api_reply *out)
+{
+	char *text = NULL;
+	char q[96];
+
+	if (rc == 0 && !out->has_text) {
+		text = json_dumps(out->data, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(out->data);
+		out->data = NULL;
+		if (text == NULL || reply_text(out, text, strlen(text)) != 0)
+			rc = err_oom(&out->err);
+		free(text);
+	}
+	if (rc == 0 && svc_idem_commit(req, k, out->text.buf, out->text.len, &out->err) != 0)
+		rc = -1;
+	if (rc == 0)
+		return;
+	svc_idem_end(req);
+	jbuf_free(&out->text);
+	out->has_text = false;
+	json_decref(out->data);
+	out->data = NULL;
+	if (k->state != SVC_IDEM_REPLAY && k->state != SVC_IDEM_CONFLICT)
+		return;
+	free(out->long_msg);
+	out->long_msg = NULL;
+	err_clear(&out->err);
+	if (k->state == SVC_IDEM_CONFLICT) {
+		err_quote(q, sizeof(q), key);
+		if (strcmp(k->first_api, k->api) != 0)
+			err_set_http(&out->err, 409, ERR_BAD_VALUE, IDEM_HEADER,
+			    "%s was already used for another request (%s); a key belongs to one "
+			    "request, send a new key for a new request", q, k->first_api);
+		else
+			err_set_http(&out->err, 409, ERR_BAD_VALUE, IDEM_HEADER,
+			    "%s was already used for another request (%s with a different body); "
+			    "a key belongs to one request, send a new key for a new request", q,
+			    k->first_api);
+	} else if (reply_text(out, k->answer, k->answer_len) != 0) {
+		err_oom(&out->err);
+	}
+}
+
 /* api_serve for either kind of handler (one of h, th). */
 static void
 serve(api_handler h, api_text_handler th, const struct api_call *call,
@@ -678,13 +817,17 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 	struct svc_req req;
 	struct svc_ctx *ctx = NULL;  /* owned */
 	char *operator = NULL;       /* owned */
+	char *app = NULL;            /* owned */
 	size_t held = 0;             /* decode memory, given back at the end */
+	struct svc_idem idem = { 0 };
+	char key[API_IDEM_KEY_MAX + 1];
+	bool keyed = call->hdr_idem_key != NULL || call->hdr_idem_key_repeated;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (parse_held(call->body, call->body_len, &body, &held, &out->err) != 0)
 		goto out;
-	if (authenticate(call, body, out, &operator, &out->err) != 0)
+	if (authenticate(call, body, out, &operator, &app, &out->err) != 0)
 		goto out;
 	tenant = call->hdr_tenant ? call->hdr_tenant :
 	    call->hdr_tenant_alt ? call->hdr_tenant_alt : "0";
@@ -694,6 +837,8 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 		goto out;
 	}
 	snprintf(out->tenant, sizeof(out->tenant), "%s", tenant);
+	if (keyed && idem_key(call, app, key, &out->err) != 0)
+		goto out;
 	if ((ctx = svc_ctx_new()) == NULL) {
 		err_oom(&out->err);
 		goto out;
@@ -702,6 +847,16 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 	req.tenant = tenant;
 	req.operator = operator;
 	req.long_msg = &out->long_msg;
+	if (keyed) {
+		idem.app = app;
+		idem.key = key;
+		idem.api = call->api != NULL ? call->api : "";
+		body_sha256(call, idem.sha256);
+		if (svc_idem_begin(&req, &idem, &out->err) != 0) {
+			finish_keyed(&req, &idem, key, -1, out);
+			goto out;
+		}
+	}
 	if (th != NULL) {
 		/* Room for a typical list answer at once. */
 		jbuf_init(&out->text, 8192);
@@ -727,9 +882,13 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 		if (th == NULL && out->data == NULL)
 			out->data = json_null();
 	}
+	if (keyed)
+		finish_keyed(&req, &idem, key, rc, out);
 out:
 	/* The database connection goes back before the answer is written. */
 	svc_ctx_free(ctx);
+	svc_idem_free(&idem);
+	free(app);
 	free(operator);
 	json_decref(body);
 	budget_give(&decode_budget, held);

@@ -41,6 +41,8 @@ struct api_config {
 	const char *read_conninfo; /* PROCSVC_READ_URL: lists' replica, or NULL */
 	long read_max_lag_ms; /* PROCSVC_READ_MAX_LAG_MS: beyond it, lists go
 	                       * to the primary */
+	long idem_ttl_s;      /* PROCSVC_IDEMPOTENCY_TTL_S: how long a key's
+	                       * answer is kept; 0 for the default (a day) */
 };
 
 /*
@@ -98,7 +100,19 @@ struct api_call {
 	const char *hdr_bk_user;        /* BK_User */
 	const char *hdr_tenant;         /* X-Bkcmdb-Supplier-Account */
 	const char *hdr_tenant_alt;     /* HTTP_BK_SUPPLIER_ACCOUNT */
+	/* The write APIs only (the lists ignore the header): X-Idempotency-Key
+	 * as sent (NULL: absent), and whether it was sent more than once. */
+	const char *hdr_idem_key;
+	bool hdr_idem_key_repeated;
+	const char *api;                /* the API's name; with a key: required */
 };
+
+/* Longest X-Idempotency-Key (bytes of 0x21-0x7E, after trimming the
+ * blanks around a header value). */
+#define API_IDEM_KEY_MAX 128
+
+/* Longest bk_app_code that may scope a key (it is part of the key's row). */
+#define API_IDEM_APP_MAX 128
 
 /* Longest operator accepted (bytes, before trimming). */
 #define API_OPERATOR_MAX 128
@@ -117,8 +131,11 @@ struct api_reply {
 };
 
 /*
- * Runs one request through JSON decode (1199000), credentials (401), tenant
- * and the handler, in the order of api-contract.md §10. Always fills out;
+ * Runs one request through JSON decode (1199000), credentials (401), tenant,
+ * the idempotency key (README "Safe retries": a stored answer is replayed,
+ * a key held by another request is 409) and the handler, in the order of
+ * api-contract.md §10. A keyed request's answer is always text
+ * (out->has_text), byte for byte what a replay sends. Always fills out;
  * the caller frees it with api_reply_free.
  */
 void api_serve(api_handler h, const struct api_call *call,

@@ -10,27 +10,29 @@
 #include "api/topology.h"
 
 #define POST_ONLY { "POST", NULL }
+#define WRITE true
+#define READ false
 
 static const struct route routes[] = {
-	{ "create_service_instance", "/api/v3/create/proc/service_instance", api_create_service_instance, NULL, POST_ONLY },
-	{ "create_process_instance", "/api/v3/create/proc/process_instance", api_create_process_instance, NULL, POST_ONLY },
-	{ "list_process_instance", "/api/v3/findmany/proc/process_instance", NULL, api_list_process_instance, POST_ONLY },
-	{ "create_service_template", "/api/v3/create/proc/service_template", api_create_service_template, NULL, POST_ONLY },
-	{ "batch_create_proc_template", "/api/v3/createmany/proc/proc_template", api_batch_create_proc_template, NULL, POST_ONLY },
-	{ "list_proc_template", "/api/v3/findmany/proc/proc_template", api_list_proc_template, NULL, POST_ONLY },
-	{ "upsert_hosts", "/api/v3/procsvc/upsert_hosts", api_upsert_hosts, NULL, POST_ONLY },
-	{ "upsert_modules", "/api/v3/procsvc/upsert_modules", api_upsert_modules, NULL, POST_ONLY },
-	{ "set_module_hosts", "/api/v3/procsvc/set_module_hosts", api_set_module_hosts, NULL, POST_ONLY },
-	{ "list_service_instance", "/api/v3/findmany/proc/service_instance", NULL, api_list_service_instance, POST_ONLY },
+	{ "create_service_instance", "/api/v3/create/proc/service_instance", api_create_service_instance, NULL, POST_ONLY, WRITE },
+	{ "create_process_instance", "/api/v3/create/proc/process_instance", api_create_process_instance, NULL, POST_ONLY, WRITE },
+	{ "list_process_instance", "/api/v3/findmany/proc/process_instance", NULL, api_list_process_instance, POST_ONLY, READ },
+	{ "create_service_template", "/api/v3/create/proc/service_template", api_create_service_template, NULL, POST_ONLY, WRITE },
+	{ "batch_create_proc_template", "/api/v3/createmany/proc/proc_template", api_batch_create_proc_template, NULL, POST_ONLY, WRITE },
+	{ "list_proc_template", "/api/v3/findmany/proc/proc_template", api_list_proc_template, NULL, POST_ONLY, READ },
+	{ "upsert_hosts", "/api/v3/procsvc/upsert_hosts", api_upsert_hosts, NULL, POST_ONLY, WRITE },
+	{ "upsert_modules", "/api/v3/procsvc/upsert_modules", api_upsert_modules, NULL, POST_ONLY, WRITE },
+	{ "set_module_hosts", "/api/v3/procsvc/set_module_hosts", api_set_module_hosts, NULL, POST_ONLY, WRITE },
+	{ "list_service_instance", "/api/v3/findmany/proc/service_instance", NULL, api_list_service_instance, POST_ONLY, READ },
 	{ "list_service_instance_detail", "/api/v3/findmany/proc/service_instance/details",
-	  NULL, api_list_service_instance_detail, POST_ONLY },
+	  NULL, api_list_service_instance_detail, POST_ONLY, READ },
 	/* §11.1: the method bk-cmdb registers for each, and POST. */
 	{ "update_process_instance", "/api/v3/update/proc/process_instance", api_update_process_instance, NULL,
-	  { "PUT", "POST", NULL } },
+	  { "PUT", "POST", NULL }, WRITE },
 	{ "delete_process_instance", "/api/v3/delete/proc/process_instance", api_delete_process_instance, NULL,
-	  { "DELETE", "POST", NULL } },
+	  { "DELETE", "POST", NULL }, WRITE },
 	{ "delete_service_instance", "/api/v3/deletemany/proc/service_instance", api_delete_service_instance, NULL,
-	  { "DELETE", "POST", NULL } },
+	  { "DELETE", "POST", NULL }, WRITE },
 };
 
 static const char *const esb_methods[] = POST_ONLY;

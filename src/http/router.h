@@ -24,6 +24,8 @@ struct route {
 	/* Methods of the native path, NULL-terminated, in the order the Allow
 	 * header and the 405 message list them. The ESB path takes POST only. */
 	const char *native_methods[ROUTER_MAX_METHODS];
+	/* Writes something: takes X-Idempotency-Key (the lists ignore it). */
+	bool write;
 };
 
 /* The route for path, or NULL (404); *esb tells which of its paths it was. */

@@ -354,6 +354,22 @@ is_ops_path(const char *path)
 	    strcmp(path, "/metrics") == 0;
 }
 
+/* X-Idempotency-Key for call: its first value, and whether there are more
+ * (mg_get_header shows only the first). */
+static void
+idem_header(const struct mg_request_info *ri, struct api_call *call)
+{
+	for (int i = 0; ri != NULL && i < ri->num_headers && i < MG_MAX_HEADERS; i++) {
+		const char *name = ri->http_headers[i].name;
+		if (name == NULL || strcasecmp(name, "X-Idempotency-Key") != 0)
+			continue;
+		if (call->hdr_idem_key != NULL)
+			call->hdr_idem_key_repeated = true;
+		else
+			call->hdr_idem_key = ri->http_headers[i].value ? ri->http_headers[i].value : "";
+	}
+}
+
 /* Reads the body and runs the API: the part of the pipeline after the route
  * and method are known good. */
 static int
@@ -386,6 +402,9 @@ serve_api(struct mg_connection *c, const struct http_server *s,
 	call.hdr_bk_user = mg_get_header(c, "BK_User");
 	call.hdr_tenant = mg_get_header(c, "X-Bkcmdb-Supplier-Account");
 	call.hdr_tenant_alt = mg_get_header(c, "HTTP_BK_SUPPLIER_ACCOUNT");
+	call.api = route->name;
+	if (route->write)
+		idem_header(mg_get_request_info(c), &call);
 	if (route->text_fn != NULL)
 		api_serve_text(route->text_fn, &call, reply);
 	else
