@@ -73,6 +73,8 @@ static const char usage[] =
 "  PROCSVC_REQUEST_TIMEOUT_MS time a client has to send its request (default 10000)\n"
 "  PROCSVC_IDEMPOTENCY_TTL_S  seconds a write's answer is kept for retries with its\n"
 "                             X-Idempotency-Key (default 86400)\n"
+"  PROCSVC_SHUTDOWN_TIMEOUT_S on SIGTERM, longest wait for requests in flight to\n"
+"                             finish; new ones get 503 meanwhile (default 15)\n"
 "  PROCSVC_LOG_LEVEL          least severe log lines written: debug, info, warn,\n"
 "                             error (default info)\n"
 "  PROCSVC_LOG_PROBES=off     no access lines for GET /healthz, /readyz, /metrics\n"
@@ -461,7 +463,7 @@ cmd_serve(void)
 	struct err e = { 0 };
 	char *apps = NULL;
 	long threads, max_body, timeout, wait_s, decode_memory, pool, wait_ms, max_lag;
-	long idem_ttl;
+	long idem_ttl, shutdown_s, left;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *auth = getenv("PROCSVC_AUTH"), *prepare = getenv("PROCSVC_PREPARE");
 	sigset_t sigs;
@@ -489,6 +491,7 @@ cmd_serve(void)
 	    env_long("PROCSVC_DB_WAIT_S", 0, 3600, 0, &wait_s) != 0 ||
 	    env_long("PROCSVC_READ_MAX_LAG_MS", 10, 86400000, 1000, &max_lag) != 0 ||
 	    env_long("PROCSVC_IDEMPOTENCY_TTL_S", 1, 31536000, 86400, &idem_ttl) != 0 ||
+	    env_long("PROCSVC_SHUTDOWN_TIMEOUT_S", 0, 3600, 15, &shutdown_s) != 0 ||
 	    read_url(&api.read_conninfo) != 0)
 		goto out;
 	if (log_config() != 0 || env_switch("PROCSVC_LOG_PROBES", true, &http.log_probes) != 0)
@@ -560,7 +563,17 @@ cmd_serve(void)
 	log_info("procsvc listening on http://%s:%d (%ld HTTP workers, %ld database connections)",
 	    listen.host[0] ? listen.host : "0.0.0.0", listen.port, threads, pool);
 	sigwait(&sigs, &sig);
-	log_info("signal %d: stopping", sig);
+	/* Requests being served get their answers; new ones are told to go
+	 * elsewhere. Whatever is still running after the timeout cannot
+	 * answer any more, but its transaction ends as it would have:
+	 * committed with its answer stored under its idempotency key, or not
+	 * at all. */
+	log_info("signal %d: stopping; requests in flight get up to %ld s "
+	    "(PROCSVC_SHUTDOWN_TIMEOUT_S), new ones 503", sig, shutdown_s);
+	left = http_drain(server, shutdown_s * 1000);
+	if (left > 0)
+		log_warn("stopping with %ld requests still running after %ld s; "
+		    "their clients get no answer", left, shutdown_s);
 	http_stop(server);
 	log_info("stopped");
 	rc = 0;

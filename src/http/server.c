@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,10 @@
 struct http_server {
 	struct mg_context *mg;
 	const struct http_config *cfg;
+	/* http_drain: new requests are refused (503) while those already
+	 * being handled (active) finish. */
+	_Atomic bool draining;
+	_Atomic long active;
 };
 
 /* The request line and headers together (CivetWeb's max_request_size);
@@ -327,8 +332,8 @@ serve_ops(struct mg_connection *c, const struct http_server *s,
 		return status;
 	}
 	if (strcmp(path, "/readyz") == 0) {
-		char reason[128] = "";
-		if (api_ready(reason, sizeof(reason))) {
+		char reason[128] = "shutting down";
+		if (!s->draining && api_ready(reason, sizeof(reason))) {
 			obj = json_pack("{s:s}", "status", "ok");
 		} else {
 			obj = json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);
@@ -427,7 +432,7 @@ serve_api(struct mg_connection *c, const struct http_server *s,
 static int
 handle(struct mg_connection *c, void *cbdata)
 {
-	const struct http_server *s = cbdata;
+	struct http_server *s = cbdata;
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	const char *path = ri && ri->local_uri ? ri->local_uri : "/";
 	const char *method = ri && ri->request_method ? ri->request_method : "";
@@ -438,6 +443,9 @@ handle(struct mg_connection *c, void *cbdata)
 
 	memset(&reply, 0, sizeof(reply));
 	exchange_begin(c, &x);
+	/* Counted before draining is looked at, and http_drain sets draining
+	 * before it counts: a request either sees the flag or is waited for. */
+	atomic_fetch_add(&s->active, 1);
 	if (is_ops_path(path)) {
 		x.api = path + 1; /* "healthz", "readyz", "metrics" */
 		/* HEAD is GET without the body (http_send_text drops it). */
@@ -456,7 +464,11 @@ handle(struct mg_connection *c, void *cbdata)
 		goto out;
 	}
 	x.api = route->name;
-	if (!router_allows(router_methods(route, esb), method))
+	if (s->draining)
+		/* Nothing of it has run: safe to send again, to another server. */
+		x.status = send_error(c, x.rid, 503, ERR_SERVER, NULL, &x.code,
+		    "server shutting down, retry");
+	else if (!router_allows(router_methods(route, esb), method))
 		x.status = send_405(c, x.rid, method, router_methods(route, esb), &x.code);
 	else
 		x.status = serve_api(c, s, route, x.rid, &reply, &x.code, &x.bytes_in);
@@ -466,6 +478,7 @@ handle(struct mg_connection *c, void *cbdata)
 out:
 	exchange_end(c, &x);
 	api_reply_free(&reply);
+	atomic_fetch_sub(&s->active, 1);
 	return x.status;
 }
 
@@ -648,6 +661,20 @@ http_start(const struct http_config *cfg, struct err *e)
 	/* "/" is a prefix of every path: one handler, one routing table. */
 	mg_set_request_handler(s->mg, "/", handle, s);
 	return s;
+}
+
+long
+http_drain(struct http_server *s, long timeout_ms)
+{
+	struct timespec tick = { 0, 10 * 1000000L };
+	double deadline = now_seconds() + (double)timeout_ms / 1000.0;
+
+	if (s == NULL)
+		return 0;
+	s->draining = true;
+	while (s->active > 0 && now_seconds() < deadline)
+		nanosleep(&tick, NULL);
+	return s->active;
 }
 
 void

@@ -34,7 +34,18 @@ struct http_server;
  */
 struct http_server *http_start(const struct http_config *cfg, struct err *e);
 
-/* Stops accepting, finishes requests in flight, closes connections. */
+/*
+ * The first step of a graceful stop: from now on every API request is
+ * answered 503 / 1199999 ("server shutting down, retry": nothing of it
+ * ran) and /readyz 503, while the requests already being handled run to
+ * their answers. Returns once none is left, or after timeout_ms with the
+ * number still running. Call from one thread, then http_stop.
+ */
+long http_drain(struct http_server *s, long timeout_ms);
+
+/* Stops: closes the listening socket and every connection, waits for the
+ * workers. A request still running can no longer write its answer (its
+ * transaction commits or rolls back as it would have): drain first. */
 void http_stop(struct http_server *s);
 
 #endif
