@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -190,6 +191,7 @@ int
 svc_idem_start(long ttl_s, struct err *e)
 {
 	pthread_condattr_t attr;
+	sigset_t all, old;
 	int rc;
 
 	if (ttl_s <= 0) {
@@ -202,7 +204,13 @@ svc_idem_start(long ttl_s, struct err *e)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&purge_cv, &attr);
 	pthread_condattr_destroy(&attr);
+	/* The thread inherits a mask that blocks every signal: SIGTERM must
+	 * reach main's sigwait (a graceful stop), never kill the process
+	 * from this thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&purge_thread, NULL, purge_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		pthread_cond_destroy(&purge_cv);
 		err_server(e, "cannot start the idempotency key purge: %s", strerror(rc));
