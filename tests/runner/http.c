@@ -2,10 +2,13 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 void
 request_free(struct request *rq)
@@ -374,4 +377,79 @@ http_print_response(const struct response *rs)
 	sb_adds(&b, "\n");
 	fputs(b.p, stdout);
 	sb_free(&b);
+}
+
+/* Writes all n bytes of p to fd. 0, or -1. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+http_send_and_drop(const struct request *rq, struct sbuf *err)
+{
+	const char *u = rq->url, *hs, *he, *path;
+	struct addrinfo hints = {0}, *ai = NULL;
+	const struct curl_slist *h;
+	char host[256], port[16] = "80";
+	struct sbuf b = {0};
+	int fd = -1, rc = -1;
+
+	if (strncmp(u, "http://", 7) != 0) {
+		diff_add(err, "drop_answer: %s is not an http:// URL", u);
+		return -1;
+	}
+	hs = u + 7;
+	path = strchr(hs, '/');
+	path = path ? path : hs + strlen(hs);
+	he = memchr(hs, ':', (size_t)(path - hs));
+	if (he != NULL)
+		snprintf(port, sizeof port, "%.*s", (int)(path - he - 1), he + 1);
+	else
+		he = path;
+	snprintf(host, sizeof host, "%.*s", (int)(he - hs), hs);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &ai) != 0 ||
+	    (fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0 ||
+	    connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		diff_add(err, "drop_answer: cannot connect to %s:%s", host, port);
+		goto out;
+	}
+	sb_printf(&b, "%s %s HTTP/1.1\r\nHost: %s:%s\r\n", rq->method, *path ? path : "/", host, port);
+	for (h = rq->headers; h != NULL; h = h->next) {
+		const char *colon = strchr(h->data, ':');
+		size_t n = strlen(h->data);
+		/* curl's conventions: "Name:" removes a header, "Name;" sends it empty. */
+		if (colon != NULL && colon[1 + strspn(colon + 1, " ")] == '\0')
+			continue;
+		if (colon == NULL && n > 0 && h->data[n - 1] == ';')
+			sb_printf(&b, "%.*s:\r\n", (int)(n - 1), h->data);
+		else
+			sb_printf(&b, "%s\r\n", h->data);
+	}
+	sb_printf(&b, "Content-Length: %zu\r\n\r\n", rq->body ? rq->body_len : 0);
+	if (rq->body != NULL)
+		sb_addn(&b, rq->body, rq->body_len);
+	if (write_all(fd, b.p, b.len) != 0) {
+		diff_add(err, "drop_answer: the request could not be sent whole");
+		goto out;
+	}
+	rc = 0;
+out:
+	/* Closed without reading: whatever the server answers is lost. */
+	if (fd >= 0)
+		close(fd);
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	sb_free(&b);
+	return rc;
 }

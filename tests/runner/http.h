@@ -67,6 +67,14 @@ const char *response_header(const struct response *rs, const char *name);
  */
 void http_perform(CURL *h, const struct request *rq, struct response *rs);
 
+/*
+ * A lost response: sends rq whole on a connection of its own (HTTP/1.1,
+ * plain http:// URLs only) and closes it without reading a byte, as a
+ * client that timed out or was cut off would. 0, or -1 with a message in
+ * err when the request could not be sent.
+ */
+int http_send_and_drop(const struct request *rq, struct sbuf *err);
+
 /* Print a request / response on stdout for a failure report. */
 void http_print_request(const struct request *rq);
 void http_print_response(const struct response *rs);

@@ -67,7 +67,8 @@ static const char *const step_keys[] = {"name", "comment", "method", "path",
     "headers", "body", "raw_body", "raw_body_hex", "body_size", "auth", "expect",
     "envelope", "save", "sql", "sql_params", "sql_expect", "parallel",
     "expect_failure_message",
-    "expect_codes", "expect_statuses", "repeat", "timeout_ms", "race", NULL};
+    "expect_codes", "expect_statuses", "repeat", "timeout_ms", "race",
+    "expect_same_data", "drop_answer", "sql_wait_ms", NULL};
 
 static void
 save_vars(struct file_ctx *fc, const json_t *save, const struct response *rs,
@@ -113,6 +114,15 @@ run_http(struct file_ctx *fc, const json_t *x, struct sbuf *d, struct request *r
 
 	if (request_build(x, &cfg.target, rq, d) != 0)
 		return;
+	if (json_is_true(json_object_get(x, "drop_answer"))) {
+		if (par != NULL || json_object_get(x, "expect") != NULL ||
+		    json_object_get(x, "save") != NULL)
+			diff_add(d, "drop_answer sends one request and reads nothing: "
+			    "no parallel, expect or save");
+		else if (http_send_and_drop(rq, d) == 0)
+			match_count(1);
+		return;
+	}
 	if (par != NULL) {
 		json_int_t p = json_integer_value(par);
 

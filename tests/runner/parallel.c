@@ -126,6 +126,38 @@ check_codes(const json_t *exp, const json_t *counts, struct sbuf *d)
 			    " times, not expected", k, json_integer_value(v));
 }
 
+/* expect_same_data: every answer of w[0..n) carries the same data (the
+ * replays of one idempotency key). One check. */
+static void
+check_same_data(const json_t *x, const struct worker *w, long n, struct sbuf *d)
+{
+	const json_t *first;
+	struct sbuf m = {0};
+
+	if (!json_is_true(json_object_get(x, "expect_same_data")))
+		return;
+	match_count(1);
+	first = json_object_get(w[0].rs.json, "data");
+	for (long k = 1; k < n; k++) {
+		const json_t *v = json_object_get(w[k].rs.json, "data");
+		if (first != NULL && v != NULL && json_equal(first, v))
+			continue;
+		sb_printf(&m, "expect_same_data: request %ld's data ", k);
+		if (v != NULL)
+			sb_add_json(&m, v);
+		else
+			sb_adds(&m, "(none)");
+		sb_adds(&m, " is not request 0's ");
+		if (first != NULL)
+			sb_add_json(&m, first);
+		else
+			sb_adds(&m, "(none)");
+		diff_add(d, "%s", m.p);
+		break;
+	}
+	sb_free(&m);
+}
+
 /* The checks of one parallel answer; failures go to one. */
 static void
 check_one(const json_t *x, const struct request *rq, bool envelope, long k,
@@ -196,6 +228,7 @@ parallel_run(const json_t *x, const struct request *rq, bool envelope, long p,
 	}
 	if (json_object_get(x, "expect_codes") != NULL)
 		check_codes(json_object_get(x, "expect_codes"), counts, d);
+	check_same_data(x, w, p, d);
 	/* Keep one response for the report: the first bad one, else the first. */
 	bad = bad < 0 ? 0 : bad;
 	*shown = w[bad].rs;
@@ -212,7 +245,7 @@ parallel_run(const json_t *x, const struct request *rq, bool envelope, long p,
 static const char *const lane_keys[] = {"name", "comment", "method", "path",
     "headers", "body", "raw_body", "raw_body_hex", "body_size", "auth", "timeout_ms",
     "envelope", "parallel", "expect_codes", "expect_failure_message",
-    "expect_statuses", "expect_one_of", NULL};
+    "expect_statuses", "expect_one_of", "expect_same_data", NULL};
 
 /* Lane l's parallel count, or 0 when it is not 1..PARALLEL_MAX. */
 static long
@@ -289,6 +322,13 @@ check_lane(const json_t *lane, size_t l, const struct request *rq, bool envelope
 		if (c.len > 0)
 			diff_add(d, "lane %zu: %s", l, c.p);
 		sb_free(&c);
+	}
+	{
+		struct sbuf same = {0};
+		check_same_data(lane, w, n, &same);
+		if (same.len > 0)
+			diff_add(d, "lane %zu: %s", l, same.p);
+		sb_free(&same);
 	}
 	json_decref(counts);
 }

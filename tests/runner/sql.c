@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -148,9 +149,11 @@ sql_run_step(struct sql_db *db, const json_t *x, struct sbuf *d)
 	const json_t *sql = json_object_get(x, "sql");
 	const json_t *params = json_object_get(x, "sql_params");
 	const json_t *exp = json_object_get(x, "sql_expect");
+	const json_t *wait = json_object_get(x, "sql_wait_ms");
 	PGconn *c = db_get(db, d);
 	PGresult *res = NULL;
 	char **vals = NULL;
+	long waited = 0;
 	size_t n = json_array_size(params), k;
 	ExecStatusType st;
 	json_t *got = NULL;
@@ -165,12 +168,27 @@ sql_run_step(struct sql_db *db, const json_t *x, struct sbuf *d)
 	vals = xrealloc(NULL, (n ? n : 1) * sizeof *vals);
 	for (k = 0; k < n; k++)
 		vals[k] = cell_text(json_array_get(params, k));
-	res = PQexecParams(c, json_string_value(sql), (int)n, NULL,
-	    (const char *const *)vals, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		diff_add(d, "sql failed: %s", PQerrorMessage(c));
+	if (wait != NULL && (!json_is_integer(wait) || json_integer_value(wait) < 0 ||
+	    exp == NULL)) {
+		diff_add(d, "sql_wait_ms must be an integer >= 0, with sql_expect");
 		goto out;
+	}
+	for (;;) {
+		/* sql_wait_ms: asked again every 50 ms until the rows match. */
+		struct timespec tick = { 0, 50 * 1000000L };
+
+		res = PQexecParams(c, json_string_value(sql), (int)n, NULL,
+		    (const char *const *)vals, NULL, NULL, 0);
+		st = PQresultStatus(res);
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+			diff_add(d, "sql failed: %s", PQerrorMessage(c));
+			goto out;
+		}
+		if (wait == NULL || waited >= json_integer_value(wait) || rows_match(exp, res))
+			break;
+		PQclear(res);
+		nanosleep(&tick, NULL);
+		waited += 50;
 	}
 	if (exp != NULL)
 		match_count(1);
@@ -180,6 +198,8 @@ sql_run_step(struct sql_db *db, const json_t *x, struct sbuf *d)
 		sb_add_json(&m, exp);
 		sb_adds(&m, ", got ");
 		sb_add_json(&m, got);
+		if (wait != NULL)
+			sb_printf(&m, " (after %ld ms)", waited);
 		diff_add(d, "%s", m.p);
 	}
 out:
