@@ -14,7 +14,9 @@
 # 5. logs and metrics as operators use them (scripts/test_obs.sh)
 # 6. a clean SIGTERM shutdown, and no sanitizer report in any log
 # 7. lists on a streaming replica, cases through PgBouncer (scripts/test_scale.sh)
-# 8. the hostile group (scripts/hostile.sh; TEST_NO_HOSTILE=1 skips it)
+# 8. idempotency keys on servers of their own (scripts/test_idem.sh: key
+#    lifetime and purge, SIGTERM under load)
+# 9. the hostile group (scripts/hostile.sh; TEST_NO_HOSTILE=1 skips it)
 #
 # The last line is "N passed, N failed"; the exit status is 1 when anything
 # failed or could not run. Everything started here is torn down on exit.
@@ -37,6 +39,8 @@ cd "$ROOT" || exit 1
 . "$ROOT/scripts/test_obs.sh"
 # shellcheck source-path=SCRIPTDIR source=test_scale.sh disable=SC1091
 . "$ROOT/scripts/test_scale.sh"
+# shellcheck source-path=SCRIPTDIR source=test_idem.sh disable=SC1091
+. "$ROOT/scripts/test_idem.sh"
 
 SERVER_BIN=${PROCSVC_BIN:-build/procsvc-asan}
 RUNNER_BIN=${TEST_RUNNER:-build/test_runner}
@@ -400,11 +404,15 @@ database_outage() {
 }
 
 # Statements a request costs, from pg_stat_statements (loaded by pg.sh).
-# Prints the number of statements the server ran for one POST of $2 to $1.
+# Prints the number of statements the server ran for one POST of $2 to $1
+# (with X-Idempotency-Key: $IDEM_KEY when that is set). The purge of
+# expired idempotency keys, which runs on its own, is not counted.
 statements_for() {
-	local q="SELECT coalesce(sum(calls), 0) FROM stats.pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat_statements%'"
+	local q="SELECT coalesce(sum(calls), 0) FROM stats.pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat_statements%' AND s.query NOT LIKE 'DELETE FROM idempotency_key%'"
+	local hdr=()
+	[ -z "${IDEM_KEY:-}" ] || hdr=(-H "X-Idempotency-Key: $IDEM_KEY")
 	psql -X -q -t -A "$db_url" -c "SELECT stats.pg_stat_statements_reset()" >/dev/null || return 1
-	curl -sS --noproxy '*' -o /dev/null -X POST "http://127.0.0.1:$server_port$1" --data-binary "@$2" || return 1
+	curl -sS --noproxy '*' -o /dev/null -X POST "${hdr[@]}" "http://127.0.0.1:$server_port$1" --data-binary "@$2" || return 1
 	psql -X -q -t -A "$db_url" -c "$q"
 }
 
@@ -633,6 +641,7 @@ run_server_suite() {
 		obs_rejected
 		round_trips
 		lifecycle_round_trips
+		idem_round_trips
 		readyz_follows_schema
 		database_outage
 		obs_db_request_id
@@ -697,6 +706,8 @@ main() {
 		run_server_suite
 		scale_replica
 		scale_bouncer
+		idem_ttl
+		idem_sigterm
 		[ -n "${TEST_NO_HOSTILE:-}" ] || run_hostile
 		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite
 	else
