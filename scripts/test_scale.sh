@@ -354,13 +354,15 @@ bouncer_show() {
 }
 
 # The case files run through PgBouncer: creates, lists, templates, the
-# lifecycle writes, races.
+# lifecycle writes, races, and keyed writes racing (a keyed write is one
+# transaction from its claim to its answer).
 BOUNCER_CASES=(tests/cases/200_si_create_ok.json tests/cases/210_pi_create.json
 	tests/cases/220_list.json tests/cases/250_race.json tests/cases/300_service_template.json
 	tests/cases/301_proc_template.json tests/cases/310_template_instances.json
 	tests/cases/312_template_race.json tests/cases/500_si_list.json
 	tests/cases/501_si_list_detail.json tests/cases/510_pi_update.json
-	tests/cases/530_si_delete.json tests/cases/540_lifecycle_race.json)
+	tests/cases/530_si_delete.json tests/cases/540_lifecycle_race.json
+	tests/cases/601_idempotency_race.json)
 
 # N lists from each of 6 parallel clients; prints how many were not 200.
 bouncer_burst() {
