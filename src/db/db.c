@@ -76,13 +76,15 @@ lender(const struct db *db)
 void
 db_release(struct db *db)
 {
-	if (db == NULL || db->pool == NULL || db->conn == NULL)
+	if (db == NULL)
+		return;
+	db->hold_start = NULL;
+	if (db->pool == NULL || db->conn == NULL)
 		return;
 	db_pool_put(lender(db), db->conn);  /* rolls back what was left open */
 	db->conn = NULL;
 	db->on_replica = false;
 	db->in_tx = false;
-	db->hold_start = NULL;
 }
 
 void

@@ -5,7 +5,8 @@
  * work as committed that is gone), and how the connection pool lends,
  * bounds, cleans and replaces connections, in schema dbtest; and the
  * process-row writes no API reaches yet (db_proc_update), in the migrated
- * schema under a tenant of their own. */
+ * schema under a tenant of their own; and held transactions (db_hold: one
+ * transaction around a request's work, what idempotency keys ride on). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -631,6 +632,146 @@ test_replica_down_reads_primary(void **state)
 	db_pool_free(pool);
 }
 
+/* ---- held transactions ---------------------------------------------- */
+
+static const struct pq_stmt marker_stmt = {
+	"dbtest_marker", "INSERT INTO dbtest.t VALUES (2)", false,
+};
+static const struct pq_stmt fail_stmt = {
+	"dbtest_fail", "SELECT 1 / 0", true,
+};
+
+static int starts;
+
+/* The hold's start function: counts its runs and writes a marker row in
+ * the new transaction, as the idempotency claim writes its key. */
+static int
+start_marker(struct db *db, void *arg, struct err *e)
+{
+	PGresult *r;
+
+	starts++;
+	if (arg != NULL) {
+		err_server(e, "start refused");
+		return -1;
+	}
+	r = pq_exec(db, &marker_stmt, 0, NULL, e);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+static int
+exec_ok(struct db *db, const struct pq_stmt *stmt)
+{
+	struct err e = { 0 };
+	PGresult *r = pq_exec(db, stmt, 0, NULL, &e);
+
+	PQclear(r);
+	return r != NULL ? 0 : -1;
+}
+
+/* db_begin and db_commit join the held transaction; nothing is visible
+ * before db_hold_commit, everything after; start ran once. */
+static void
+test_hold_commits_once(void **state)
+{
+	struct err e = { 0 };
+	struct db *db = db_new(url);
+
+	(void)state;
+	starts = 0;
+	assert_int_equal(db_hold_begin(db, start_marker, NULL, &e), 0);
+	assert_int_equal(db_begin(db, &e), 0);
+	assert_int_equal(exec_ok(db, &insert_stmt), 0);
+	assert_int_equal(db_commit(db, &e), 0);
+	assert_int_equal(rows(), 0);
+	assert_int_equal(exec_ok(db, &insert_stmt), 0);
+	assert_int_equal(db_hold_commit(db, &e), 0);
+	assert_int_equal(rows(), 3);
+	assert_int_equal(starts, 1);
+	/* No longer held: a statement commits on its own again. */
+	assert_int_equal(exec_ok(db, &insert_stmt), 0);
+	assert_int_equal(rows(), 4);
+	db_free(db);
+}
+
+/* db_rollback undoes the marker too; the next statement starts the held
+ * transaction over (start runs again); db_hold_end commits nothing. */
+static void
+test_hold_rollback_starts_over(void **state)
+{
+	struct err e = { 0 };
+	struct db *db = db_new(url);
+
+	(void)state;
+	starts = 0;
+	assert_int_equal(db_hold_begin(db, start_marker, NULL, &e), 0);
+	assert_int_equal(exec_ok(db, &insert_stmt), 0);
+	db_rollback(db);
+	assert_int_equal(rows(), 0);
+	assert_int_equal(exec_ok(db, &insert_stmt), 0);
+	assert_int_equal(starts, 2);
+	assert_int_equal(db_hold_commit(db, &e), 0);
+	assert_int_equal(rows(), 2);
+	assert_int_equal(db_hold_begin(db, start_marker, NULL, &e), 0);
+	assert_int_equal(exec_ok(db, &insert_stmt), 0);
+	db_hold_end(db);
+	assert_int_equal(rows(), 2);
+	db_free(db);
+}
+
+/* A failed statement aborts the held transaction: a plain statement after
+ * it fails (503), db_begin starts the transaction over. */
+static void
+test_hold_aborted_restarts_at_begin(void **state)
+{
+	struct err e = { 0 };
+	struct db *db = db_new(url);
+
+	(void)state;
+	starts = 0;
+	assert_int_equal(db_hold_begin(db, start_marker, NULL, &e), 0);
+	assert_int_equal(exec_ok(db, &fail_stmt), -1);
+	assert_int_equal(exec_ok(db, &insert_stmt), -1);
+	assert_int_equal(db_begin(db, &e), 0);
+	assert_int_equal(starts, 2);
+	assert_int_equal(exec_ok(db, &insert_stmt), 0);
+	assert_int_equal(db_commit(db, &e), 0);
+	assert_int_equal(db_hold_commit(db, &e), 0);
+	assert_int_equal(rows(), 2);
+	db_free(db);
+}
+
+/* A refusing start leaves nothing open and the handle not held; a lost
+ * connection inside the held transaction is never silently replaced: its
+ * work fails, nothing is committed. */
+static void
+test_hold_failures(void **state)
+{
+	struct err e = { 0 };
+	struct db *db = db_new(url);
+
+	(void)state;
+	assert_int_equal(db_hold_begin(db, start_marker, (void *)1, &e), -1);
+	assert_string_equal(e.msg, "start refused");
+	assert_int_equal(exec_ok(db, &insert_stmt), 0);
+	assert_int_equal(rows(), 1);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(db_hold_begin(db, start_marker, NULL, &e), 0);
+	assert_int_equal(exec_ok(db, &insert_stmt), 0);
+	kill_session(db);
+	/* libpq may not know yet: db_begin can still join; the loss shows at
+	 * the next statement, and nothing is committed. */
+	if (db_begin(db, &e) == 0)
+		assert_int_equal(exec_ok(db, &insert_stmt), -1);
+	assert_int_equal(db_hold_commit(db, &e), -1);
+	assert_int_equal(e.http_status, 503);
+	assert_int_equal(rows(), 1);
+	db_free(db);
+}
+
 int
 main(void)
 {
@@ -646,6 +787,10 @@ main(void)
 		cmocka_unit_test_setup(test_replica_not_standby_reads_primary, setup),
 		cmocka_unit_test_setup(test_replica_down_reads_primary, setup),
 		cmocka_unit_test(test_process_rows_round_trip),
+		cmocka_unit_test_setup(test_hold_commits_once, setup),
+		cmocka_unit_test_setup(test_hold_rollback_starts_over, setup),
+		cmocka_unit_test_setup(test_hold_aborted_restarts_at_begin, setup),
+		cmocka_unit_test_setup(test_hold_failures, setup),
 	};
 	int failed;
 
