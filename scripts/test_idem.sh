@@ -8,9 +8,9 @@
 # a keyed request costs, and answers compared byte for byte.
 #
 # Sourced by test.sh, which provides say/ok/bad, $tmp, $db_url,
-# $server_port, $SERVER_BIN, $RUNNER_BIN, SANITIZER_ENV, SANITIZER_RE and
-# free_port (pg.sh), and statements_for (round_trips loads
-# pg_stat_statements first).
+# $server_port, $SERVER_BIN, $RUNNER_BIN, SANITIZER_ENV, SANITIZER_RE,
+# free_port (pg.sh), obs_scrape/obs_value (test_obs.sh) and statements_for
+# (round_trips loads pg_stat_statements first).
 
 IDEM_AUTH='"bk_app_code":"esb_test","bk_app_secret":"xxx","bk_username":"admin"'
 idem_fails=""
@@ -224,15 +224,19 @@ idem_ttl() {
 # Statements a keyed write costs (pg_stat_statements, on the main server):
 # a create without a key stays 1; with a new key 5 (BEGIN, the claim, the
 # create, the answer, COMMIT); its replay 4 (BEGIN, the claim, the stored
-# answer, ROLLBACK); an update 2 more than without a key. 1 result.
+# answer, ROLLBACK); an update 2 more than without a key. The outcomes are
+# counted on /metrics. 1 result.
 idem_round_trips() {
 	local out=$tmp/idem-rt plain keyed replay up up_keyed p=/api/v3/create/proc/service_instance
-	local u=/api/v3/update/proc/process_instance id
+	local u=/api/v3/update/proc/process_instance id stored0 replayed0 stored1 replayed1
 	idem_fails=""
 	mkdir -p "$out"
 	idem_topology "$server_port"
 	printf '{%s,%s}' "$IDEM_AUTH" "$(idem_si_fields rt-plain)" >"$out/plain"
 	printf '{%s,%s}' "$IDEM_AUTH" "$(idem_si_fields rt-keyed)" >"$out/keyed"
+	obs_scrape "$out/metrics0"
+	stored0=$(obs_value "$out/metrics0" 'procsvc_idempotent_requests_total{outcome="stored"}')
+	replayed0=$(obs_value "$out/metrics0" 'procsvc_idempotent_requests_total{outcome="replayed"}')
 	plain=$(statements_for "$p" "$out/plain")
 	keyed=$(IDEM_KEY=rt-1 statements_for "$p" "$out/keyed")
 	replay=$(IDEM_KEY=rt-1 statements_for "$p" "$out/keyed")
@@ -240,11 +244,15 @@ idem_round_trips() {
 	printf '{%s,"bk_biz_id":95,"processes":[{"bk_process_id":%s,"description":"rt"}]}' "$IDEM_AUTH" "${id:-0}" >"$out/update"
 	up=$(statements_for "$u" "$out/update")
 	up_keyed=$(IDEM_KEY=rt-2 statements_for "$u" "$out/update")
-	if [ "$plain" = 1 ] && [ "$keyed" = 5 ] && [ "$replay" = 4 ] && [ "$up_keyed" = $((up + 2)) ]; then
-		say "idempotency round trips: create 1 statement without a key, 5 with one, 4 for its replay; update $up without, $up_keyed with"
+	obs_scrape "$out/metrics1"
+	stored1=$(obs_value "$out/metrics1" 'procsvc_idempotent_requests_total{outcome="stored"}')
+	replayed1=$(obs_value "$out/metrics1" 'procsvc_idempotent_requests_total{outcome="replayed"}')
+	if [ "$plain" = 1 ] && [ "$keyed" = 5 ] && [ "$replay" = 4 ] && [ "$up_keyed" = $((up + 2)) ] &&
+		[ "$stored1" = $((stored0 + 2)) ] && [ "$replayed1" = $((replayed0 + 1)) ]; then
+		say "idempotency round trips: create 1 statement without a key, 5 with one, 4 for its replay; update $up without, $up_keyed with; counted on /metrics"
 		ok
 	else
-		say "idempotency round trips: create plain $plain keyed $keyed replay $replay (want 1, 5, 4); update $up, keyed $up_keyed (want +2)"
+		say "idempotency round trips: create plain $plain keyed $keyed replay $replay (want 1, 5, 4); update $up, keyed $up_keyed (want +2); stored $stored0 -> $stored1 (want +2), replayed $replayed0 -> $replayed1 (want +1)"
 		bad
 	fi
 }

@@ -90,6 +90,7 @@ TYPE procsvc_decode_memory_bytes gauge
 TYPE procsvc_decode_memory_waiting gauge
 TYPE procsvc_http_thread_stack_bytes gauge
 TYPE procsvc_http_threads gauge
+TYPE procsvc_idempotent_requests_total counter
 TYPE procsvc_in_flight_requests gauge
 TYPE procsvc_request_duration_seconds histogram
 TYPE procsvc_requests_total counter
@@ -120,6 +121,7 @@ procsvc_decode_memory_bytes -
 procsvc_decode_memory_waiting -
 procsvc_http_thread_stack_bytes -
 procsvc_http_threads -
+procsvc_idempotent_requests_total outcome
 procsvc_in_flight_requests -
 procsvc_request_duration_seconds_bucket api,le
 procsvc_request_duration_seconds_count api

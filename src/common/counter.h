@@ -26,7 +26,13 @@
 	X(DB_REPLICA_FALLBACK_DOWN, "procsvc_db_replica_fallbacks_total", "reason=\"down\"", \
 	    "List requests read on the primary instead of the replica: it is down, failed the " \
 	    "read or is not a standby (down); too far behind, or not measured yet (lag).") \
-	X(DB_REPLICA_FALLBACK_LAG, "procsvc_db_replica_fallbacks_total", "reason=\"lag\"", NULL)
+	X(DB_REPLICA_FALLBACK_LAG, "procsvc_db_replica_fallbacks_total", "reason=\"lag\"", NULL) \
+	X(IDEM_STORED, "procsvc_idempotent_requests_total", "outcome=\"stored\"", \
+	    "Writes sent with an X-Idempotency-Key: committed with their answer stored " \
+	    "(stored), answered from a stored answer (replayed), refused because the key " \
+	    "holds another request (conflict).") \
+	X(IDEM_REPLAYED, "procsvc_idempotent_requests_total", "outcome=\"replayed\"", NULL) \
+	X(IDEM_CONFLICT, "procsvc_idempotent_requests_total", "outcome=\"conflict\"", NULL)
 
 enum counter_id {
 #define COUNTER_ENUM(id, name, labels, help) COUNTER_##id,

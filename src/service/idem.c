@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/counter.h"
 #include "common/log.h"
 #include "db/db.h"
 #include "db/idem.h"
@@ -55,11 +56,13 @@ claim(struct db *db, void *arg, struct err *e)
 	if (!row.same) {
 		free(row.answer);
 		k->state = SVC_IDEM_CONFLICT;
+		counter_inc(COUNTER_IDEM_CONFLICT);
 		memcpy(k->first_api, row.api, sizeof(k->first_api));
 		err_server(e, "idempotency key held by another request");
 		return -1;
 	}
 	k->state = SVC_IDEM_REPLAY;
+	counter_inc(COUNTER_IDEM_REPLAYED);
 	k->answer = row.answer;
 	k->answer_len = row.answer_len;
 	/* Not an error to the client: the caller answers from k. It stops
@@ -94,7 +97,10 @@ svc_idem_commit(const struct svc_req *req, struct svc_idem *k,
 		db_hold_end(db);
 		return -1;
 	}
-	return db_hold_commit(db, e);
+	if (db_hold_commit(db, e) != 0)
+		return -1;
+	counter_inc(COUNTER_IDEM_STORED);
+	return 0;
 }
 
 void
