@@ -15,8 +15,11 @@ PKG_CFLAGS = $(shell pkg-config --cflags jansson libpq 2>/dev/null)
 PKG_LIBS   = -lcivetweb $(shell pkg-config --libs jansson libpq 2>/dev/null) -lpthread -ldl
 
 SRC     := $(sort $(wildcard src/*.c src/*/*.c))
-OBJ     := $(SRC:src/%.c=build/obj/%.o)
-ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o)
+# C written at build time: openapi.yaml as bytes (scripts/embed.sh), so the
+# binary serves GET /openapi.yaml without the source tree.
+GEN_SRC := build/gen/openapi_doc.c
+OBJ     := $(SRC:src/%.c=build/obj/%.o) $(GEN_SRC:build/gen/%.c=build/obj/gen/%.o)
+ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o) $(GEN_SRC:build/gen/%.c=build/asan/gen/%.o)
 COMMON_SRC := $(wildcard src/common/*.c)
 # The unit binary: its tests and the pure code they test (with COMMON_SRC).
 UNIT_SRC := $(wildcard tests/unit/*.c) src/api/procjson.c
@@ -55,6 +58,14 @@ build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
+build/gen/openapi_doc.c: openapi.yaml scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh openapi.yaml openapi_doc > $@.tmp && mv $@.tmp $@
+
+build/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -MMD -MP -c -o $@ $<
+
 asan: build/procsvc-asan
 
 build/procsvc-asan: $(ASAN_OBJ)
@@ -63,6 +74,10 @@ build/procsvc-asan: $(ASAN_OBJ)
 build/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/asan/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
 
 # The HTTP case runner (tests/README.md), with the warnings of src/, and
 # the cmocka tests of its case-file compiler.
@@ -167,7 +182,7 @@ test: deps
 # service, a throwaway PostgreSQL). FUZZ_SECONDS each; run after touching
 # src/http or src/api.
 FUZZ_SECONDS ?= 60
-FUZZ_LIB_SRC := $(filter-out src/main.c,$(SRC))
+FUZZ_LIB_SRC := $(filter-out src/main.c,$(SRC)) $(GEN_SRC)
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
 build/fuzz_body: tests/fuzz/fuzz_body.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h)
 	@mkdir -p build
