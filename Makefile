@@ -174,6 +174,7 @@ stop-db:
 test: deps
 	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_db_tsan build/test_explain build/test_ops build/test_hostile
 	@$(MAKE) --no-print-directory "$(PROMTOOL)" || echo "promtool could not be fetched: its checks will fail"
+	@$(MAKE) --no-print-directory $(OPENAPI_NPM_STAMP) || echo "the openapi checker could not be installed: its checks will fail"
 	@PROMTOOL="$(PROMTOOL)" bash scripts/test.sh
 
 # Coverage-guided fuzzing (clang's libFuzzer), not part of make test:
@@ -213,8 +214,11 @@ bench:
 	@SCALE=$(SCALE) bash scripts/bench.sh
 
 # openapi.yaml: valid OpenAPI 3.1, every schema compiles, and the checker's
-# own selftest (tests/openapi/check.mjs). npm ci runs again only when the
-# lockfile changes; afterwards everything works offline.
+# own selftest (tests/openapi/check.mjs); make test runs these and more
+# (scripts/test_openapi.sh). npm ci runs again only when the lockfile
+# changes; afterwards everything works offline. node and npm come from
+# Debian when missing; they are not in DEPS_APT because a node installed
+# otherwise (NodeSource's nodejs bundles npm) conflicts with Debian's npm.
 OPENAPI_NPM_STAMP := tests/openapi/node_modules/.package-lock.json
 
 $(OPENAPI_NPM_STAMP): tests/openapi/package.json tests/openapi/package-lock.json
