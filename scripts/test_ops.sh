@@ -55,7 +55,7 @@ ops_result() {
 }
 
 ops_cli() {
-	local bin=$SERVER_BIN url port blocker
+	local bin=$SERVER_BIN url port blocker ready deadline
 	local -a env=(env -u DATABASE_URL "${SANITIZER_ENV[@]}" PROCSVC_APPS=a:b)
 	ops_fails=""
 	# Arguments are judged before the environment.
@@ -83,16 +83,30 @@ ops_cli() {
 			ops_check "PROCSVC_LISTEN=$port: one line" eval 'ops_lines 1 && ops_has PROCSVC_LISTEN'
 	done
 	# An address in use is the machine's answer: exit 1 with CivetWeb's
-	# reason, and no "listening" before it.
-	port=$(free_port)
-	python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$port" &
+	# reason, and no "listening" before it. The blocker binds a port of
+	# the kernel's choosing and names it only once it listens, so serve
+	# cannot take the port first; every wait is bounded.
+	ready=$tmp/blocker.port
+	rm -f "$ready"
+	timeout 120 python3 -c 'import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+with open(sys.argv[1] + ".tmp", "w") as f: f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(110)' "$ready" &
 	blocker=$!
-	sleep 0.3
-	ops_expect "address in use" 1 "${env[@]}" DATABASE_URL="$db_url" \
-		PROCSVC_LISTEN="127.0.0.1:$port" "$bin" serve &&
-		ops_check "address in use: the reason, never \"listening\"" \
-			eval 'ops_has "Address already in use" && ops_lacks listening'
+	deadline=$((SECONDS + 20))
+	until [ -s "$ready" ] || [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$blocker" 2>/dev/null; do
+		sleep 0.05
+	done
+	port=$(cat "$ready" 2>/dev/null)
+	if [ -n "$port" ]; then
+		ops_expect "address in use" 1 timeout 60 "${env[@]}" DATABASE_URL="$db_url" \
+			PROCSVC_LISTEN="127.0.0.1:$port" "$bin" serve &&
+			ops_check "address in use: the reason, never \"listening\"" \
+				eval 'ops_has "Address already in use" && ops_lacks listening'
+	else
+		ops_fails="$ops_fails; address in use: the blocking listener did not start within 20 s"
+	fi
 	kill "$blocker" 2>/dev/null
 	wait "$blocker" 2>/dev/null
 	ops_expect "--version" 0 "$bin" --version &&
