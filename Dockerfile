@@ -5,8 +5,10 @@ RUN apt-get update \
         libcivetweb-dev libjansson-dev libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Makefile ./
+COPY Makefile openapi.yaml ./
 COPY src ./src
+# openapi.yaml is compiled into the binary (GET /openapi.yaml).
+COPY scripts/embed.sh ./scripts/
 # The build context has no .git: pass the commit for `procsvc --version`
 # (docker build --build-arg PROCSVC_COMMIT=$(git describe --always --dirty)).
 ARG PROCSVC_COMMIT=unknown

@@ -10,7 +10,9 @@
 #    the db tests (tests/db), the EXPLAIN test on a million instances among them
 # 4. the ASan/UBSan server on a free port, then the HTTP cases in tests/cases
 #    (only files whose path contains FILTER / $TEST_FILTER) and the
-#    runner's self-test (tests/runner/selftest.json)
+#    runner's self-test (tests/runner/selftest.json); openapi.yaml against
+#    the route table, the bodies the cases sent and GET /openapi.yaml
+#    (scripts/test_openapi.sh)
 # 5. logs and metrics as operators use them (scripts/test_obs.sh)
 # 6. a clean SIGTERM shutdown, and no sanitizer report in any log
 # 7. lists on a streaming replica, cases through PgBouncer (scripts/test_scale.sh)
@@ -41,6 +43,8 @@ cd "$ROOT" || exit 1
 . "$ROOT/scripts/test_scale.sh"
 # shellcheck source-path=SCRIPTDIR source=test_idem.sh disable=SC1091
 . "$ROOT/scripts/test_idem.sh"
+# shellcheck source-path=SCRIPTDIR source=test_openapi.sh disable=SC1091
+. "$ROOT/scripts/test_openapi.sh"
 
 SERVER_BIN=${PROCSVC_BIN:-build/procsvc-asan}
 RUNNER_BIN=${TEST_RUNNER:-build/test_runner}
@@ -266,8 +270,10 @@ start_server() {
 	return 1
 }
 
+# run_cases [BODIES]: the HTTP cases; with BODIES, the request bodies the
+# server accepted are written there (test_runner --dump-bodies).
 run_cases() {
-	local out=$tmp/runner.out rc line p f cases
+	local out=$tmp/runner.out rc line p f cases dump=()
 	shopt -s nullglob
 	# shellcheck disable=SC2206  # TEST_CASES is a list of paths or globs
 	cases=(${TEST_CASES:-tests/cases/*.json})
@@ -277,9 +283,10 @@ run_cases() {
 		bad
 		return 1
 	fi
+	[ -z "${1:-}" ] || dump=(--dump-bodies "$1")
 	env PROCSVC_URL="http://127.0.0.1:$server_port" TEST_DATABASE_URL="$db_url" \
 		PROCSVC_TEST_APP=esb_test PROCSVC_TEST_SECRET=xxx PROCSVC_TEST_USER=admin \
-		TEST_FILTER="$FILTER" timeout 300 "$RUNNER_BIN" "${cases[@]}" 2>&1 | tee "$out"
+		TEST_FILTER="$FILTER" timeout 300 "$RUNNER_BIN" "${dump[@]}" "${cases[@]}" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
@@ -634,7 +641,9 @@ run_server_suite() {
 	if start_server; then
 		ops_start_log
 		ops_probe
-		run_cases
+		run_cases "$tmp/bodies.jsonl"
+		openapi_bodies "$tmp/bodies.jsonl"
+		openapi_served
 		runner_selftest
 		obs_promtool
 		obs_metric_names
@@ -703,6 +712,8 @@ main() {
 		ops_docs
 		obs_levels
 		ops_citus_sketch
+		openapi_doc
+		openapi_routes
 		run_server_suite
 		scale_replica
 		scale_bouncer

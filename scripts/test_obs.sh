@@ -160,8 +160,8 @@ obs_metric_names() {
 	if [ "$want" != "$got" ]; then
 		obs_fails="$obs_fails; names differ (- expected, + served): $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')"
 	fi
-	# The api label takes the route names, the probes and "-" only.
-	apis=$( { sed -n 's/^\t{ "\([a-z_]*\)", "\([^"]*\)".*/\1/p' src/http/router.c; printf '%s\n' healthz readyz metrics -; } | sort -u)
+	# The api label takes the route names, the operations endpoints and "-" only.
+	apis=$( { sed -n 's/^\t{ "\([a-z_]*\)", "\([^"]*\)".*/\1/p' src/http/router.c; printf '%s\n' healthz readyz metrics openapi -; } | sort -u)
 	bad_apis=$(grep -o 'api="[^"]*"' "$page" | sed 's/api="\(.*\)"/\1/' | sort -u | comm -23 - <(echo "$apis"))
 	[ -z "$bad_apis" ] || obs_fails="$obs_fails; unexpected api label values: $bad_apis"
 	# Unknown paths and methods make no new series: they are all api "-".
@@ -267,7 +267,8 @@ obs_stop() {
 }
 
 obs_levels() {
-	local warn=$tmp/obs-warn.log debug=$tmp/obs-debug.log page=$tmp/metrics-levels.txt port closed
+	local warn=$tmp/obs-warn.log debug=$tmp/obs-debug.log quiet=$tmp/obs-quiet.log
+	local page=$tmp/metrics-levels.txt port closed
 	local auth='"bk_app_code":"esb_test","bk_app_secret":"xxx","bk_username":"admin"'
 	obs_fails=""
 	port=$(free_port)
@@ -311,5 +312,16 @@ obs_levels() {
 		obs_line "$debug" obs-lvl-list | grep -q '"status":200,"code":0,"duration_ms":[0-9.]*,"request_bytes":[1-9][0-9]*,"response_bytes":[1-9][0-9]*,"app":"esb_test","operator":"admin","tenant":"0"' ||
 			obs_fails="$obs_fails; access line fields: $(obs_line "$debug" obs-lvl-list)"
 	fi
-	obs_result "PROCSVC_LOG_LEVEL filters lines; PROCSVC_LOG_PROBES=off quiets probe lines, still counted"
+	# PROCSVC_LOG_PROBES=off at info: the probes are quiet, the document
+	# (fetched by people and tools, not polled) keeps its access line.
+	port=$(free_port)
+	if obs_serve "$quiet" "$port" PROCSVC_LOG_PROBES=off; then
+		curl -s --noproxy '*' -o /dev/null -H 'X-Request-Id: obs-quiet-probe' "$(obs_url /healthz "$port")"
+		curl -s --noproxy '*' -o /dev/null -H 'X-Request-Id: obs-quiet-doc' "$(obs_url /openapi.yaml "$port")"
+		obs_stop "$quiet"
+		obs_line "$quiet" obs-quiet-probe | grep -q . && obs_fails="$obs_fails; a probe access line with PROCSVC_LOG_PROBES=off at info"
+		obs_line "$quiet" obs-quiet-doc | grep -q '"level":"info".*"path":"/openapi.yaml","status":200' ||
+			obs_fails="$obs_fails; no access line for /openapi.yaml with PROCSVC_LOG_PROBES=off"
+	fi
+	obs_result "PROCSVC_LOG_LEVEL filters lines; PROCSVC_LOG_PROBES=off quiets probe lines (not /openapi.yaml), still counted"
 }

@@ -55,7 +55,7 @@ ops_result() {
 }
 
 ops_cli() {
-	local bin=$SERVER_BIN url port blocker
+	local bin=$SERVER_BIN url port blocker ready deadline
 	local -a env=(env -u DATABASE_URL "${SANITIZER_ENV[@]}" PROCSVC_APPS=a:b)
 	ops_fails=""
 	# Arguments are judged before the environment.
@@ -83,16 +83,30 @@ ops_cli() {
 			ops_check "PROCSVC_LISTEN=$port: one line" eval 'ops_lines 1 && ops_has PROCSVC_LISTEN'
 	done
 	# An address in use is the machine's answer: exit 1 with CivetWeb's
-	# reason, and no "listening" before it.
-	port=$(free_port)
-	python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$port" &
+	# reason, and no "listening" before it. The blocker binds a port of
+	# the kernel's choosing and names it only once it listens, so serve
+	# cannot take the port first; every wait is bounded.
+	ready=$tmp/blocker.port
+	rm -f "$ready"
+	timeout 120 python3 -c 'import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+with open(sys.argv[1] + ".tmp", "w") as f: f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(110)' "$ready" &
 	blocker=$!
-	sleep 0.3
-	ops_expect "address in use" 1 "${env[@]}" DATABASE_URL="$db_url" \
-		PROCSVC_LISTEN="127.0.0.1:$port" "$bin" serve &&
-		ops_check "address in use: the reason, never \"listening\"" \
-			eval 'ops_has "Address already in use" && ops_lacks listening'
+	deadline=$((SECONDS + 20))
+	until [ -s "$ready" ] || [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$blocker" 2>/dev/null; do
+		sleep 0.05
+	done
+	port=$(cat "$ready" 2>/dev/null)
+	if [ -n "$port" ]; then
+		ops_expect "address in use" 1 timeout 60 "${env[@]}" DATABASE_URL="$db_url" \
+			PROCSVC_LISTEN="127.0.0.1:$port" "$bin" serve &&
+			ops_check "address in use: the reason, never \"listening\"" \
+				eval 'ops_has "Address already in use" && ops_lacks listening'
+	else
+		ops_fails="$ops_fails; address in use: the blocking listener did not start within 20 s"
+	fi
 	kill "$blocker" 2>/dev/null
 	wait "$blocker" 2>/dev/null
 	ops_expect "--version" 0 "$bin" --version &&
@@ -259,6 +273,27 @@ PY
 	ops_result "compose scale profile: valid; procsvc x3 behind HAProxy (/readyz), through PgBouncer (PROCSVC_PREPARE=off), lists on the replica, migrate direct"
 }
 
+# ops_installed_doc BIN: the installed binary, started from / with nothing
+# of the checkout in reach, serves the document it was built with.
+ops_installed_doc() {
+	local bin=$1 port pid deadline=$((SECONDS + 30)) got=$tmp/installed-openapi.yaml
+	port=$(free_port)
+	(cd / && exec env -u PROCSVC_MIGRATIONS DATABASE_URL="$db_url" PROCSVC_APPS=a:b \
+		PROCSVC_LISTEN="127.0.0.1:$port" PROCSVC_THREADS=4 timeout 60 "$bin" serve) \
+		>"$tmp/installed-serve.log" 2>&1 </dev/null &
+	pid=$!
+	until curl -fsS --noproxy '*' --max-time 2 -o "$got" "http://127.0.0.1:$port/openapi.yaml" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+			ops_fails="$ops_fails; the installed binary did not serve: $(tail -n 3 "$tmp/installed-serve.log")"
+			break
+		fi
+		sleep 0.1
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	cmp -s "$got" openapi.yaml || ops_fails="$ops_fails; the installed binary's /openapi.yaml is not openapi.yaml"
+}
+
 ops_install() {
 	local dest=$tmp/install bin
 	ops_fails=""
@@ -276,6 +311,7 @@ ops_install() {
 	# The installed binary finds its migrations beside it, from any folder.
 	ops_expect "installed migrate status" 0 bash -c 'cd / && exec env -u PROCSVC_MIGRATIONS "$@"' _ \
 		env DATABASE_URL="$db_url" "$bin" migrate status
+	ops_installed_doc "$bin"
 	ops_expect "man page renders" 0 bash -c 'MANWIDTH=80 man -l "$1" | col -b | grep -q "procsvc migrate" &&
 		! groff -man -ww -z "$1" 2>&1 | grep -q .' _ "$dest/usr/share/man/man1/procsvc.1"
 	ops_out=$(cat "$dest/usr/lib/systemd/system/procsvc.service" 2>/dev/null)
@@ -286,7 +322,7 @@ ops_install() {
 		sed "s#/usr/bin/procsvc#$bin#g" "$dest/usr/lib/systemd/system/procsvc.service" >"$tmp/procsvc.service"
 		ops_expect "systemd-analyze verify" 0 systemd-analyze verify --man=no "$tmp/procsvc.service"
 	fi
-	ops_result "make install DESTDIR: binary, migrations, man page, hardened unit; --version has the commit"
+	ops_result "make install DESTDIR: binary, migrations, man page, hardened unit; --version has the commit; serves /openapi.yaml from /"
 }
 
 # make run's set-up from a checkout the postgres user cannot enter (mode

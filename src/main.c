@@ -22,6 +22,7 @@
 #include "db/conninfo.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "http/router.h"
 #include "http/server.h"
 #include "probe.h"
 
@@ -39,6 +40,7 @@ static const char usage[] =
 "usage: procsvc serve\n"
 "       procsvc migrate up [N] | down [N] [--yes] | status\n"
 "       procsvc probe [--live] [--timeout SECONDS]\n"
+"       procsvc routes\n"
 "       procsvc --help | --version\n"
 "\n"
 "procsvc serves the BlueKing CMDB service-instance and process APIs\n"
@@ -54,6 +56,9 @@ static const char usage[] =
 "  migrate status   print the schema version and whether it is dirty\n"
 "  probe            GET /readyz (--live: /healthz) of the server on\n"
 "                   PROCSVC_LISTEN; exit 0 when it answers 200 (health checks)\n"
+"  routes           print every method and path served, \"METHOD /path\" per line\n"
+"                   (ESB paths with their trailing slash; the form without\n"
+"                   it is the same route); openapi.yaml lists the same\n"
 "\n"
 "environment:\n"
 "  DATABASE_URL               libpq URI or conninfo (required by serve, migrate)\n"
@@ -650,5 +655,14 @@ main(int argc, char **argv)
 		return cmd_migrate(argc - 2, argv + 2);
 	if (strcmp(argv[1], "probe") == 0 || strcmp(argv[1], "healthcheck") == 0)
 		return cmd_probe(argc - 2, argv + 2);
+	if (strcmp(argv[1], "routes") == 0) {
+		if (argc > 2)
+			return config_error("routes takes no arguments (got \"%s\")", argv[2]);
+		if (!router_print(stdout)) {
+			fprintf(stderr, "procsvc routes: cannot write the routes: %s\n", strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
 	return config_error("unknown command \"%s\"; try procsvc --help", argv[1]);
 }

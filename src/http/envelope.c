@@ -87,11 +87,12 @@ tally(const struct mg_connection *c, size_t len)
  */
 static bool
 send_one_write(struct mg_connection *c, int status, const char *request_id,
-    const char *content_type, const char *text, size_t len, const char *allow)
+    const char *content_type, const char *text, size_t len,
+    const struct http_header *hdrs, size_t nhdrs)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	const char *conn = mg_get_header(c, "Connection");
-	char head[512], date[40];
+	char head[768], date[40];
 	time_t now = time(NULL);
 	struct tm tm;
 	char *buf;
@@ -99,16 +100,20 @@ send_one_write(struct mg_connection *c, int status, const char *request_id,
 
 	if (ri == NULL || ri->http_version == NULL || ri->request_method == NULL ||
 	    strcmp(ri->http_version, "1.1") != 0 || strcmp(ri->request_method, "HEAD") == 0 ||
-	    status == 413 || (conn != NULL && strcasecmp(conn, "keep-alive") != 0))
+	    status == 413 || status == 304 || (conn != NULL && strcasecmp(conn, "keep-alive") != 0))
 		return false;
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
 		return false;
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n%s%s%sDate: %s\r\n"
-	    "Connection: keep-alive\r\n\r\n", status,
-	    mg_get_response_code_text(c, status), content_type, len, request_id,
-	    allow ? "Allow: " : "", allow ? allow : "", allow ? "\r\n" : "", date);
+	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n", status,
+	    mg_get_response_code_text(c, status), content_type, len, request_id);
+	for (size_t i = 0; i < nhdrs && n >= 0 && (size_t)n < sizeof(head); i++)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "%s: %s\r\n",
+		    hdrs[i].name, hdrs[i].value);
+	if (n >= 0 && (size_t)n < sizeof(head))
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Date: %s\r\nConnection: keep-alive\r\n\r\n", date);
 	if (n < 0 || (size_t)n >= sizeof(head) || (buf = malloc((size_t)n + len)) == NULL)
 		return false;
 	memcpy(buf, head, (size_t)n);
@@ -131,14 +136,15 @@ is_head(const struct mg_connection *c)
 }
 
 
-/* http_send_text with an optional Allow header (NULL: none). */
+/* http_send_text_with; see there. */
 static int
 send_text(struct mg_connection *c, int status, const char *request_id,
-    const char *content_type, const char *text, size_t len, const char *allow)
+    const char *content_type, const char *text, size_t len,
+    const struct http_header *hdrs, size_t nhdrs)
 {
 	char clen[24];
 
-	if (send_one_write(c, status, request_id, content_type, text, len, allow))
+	if (send_one_write(c, status, request_id, content_type, text, len, hdrs, nhdrs))
 		return status;
 
 	snprintf(clen, sizeof(clen), "%zu", len);
@@ -146,26 +152,47 @@ send_text(struct mg_connection *c, int status, const char *request_id,
 	 * would corrupt the stream. */
 	if (mg_response_header_start(c, status) != 0)
 		return status;
-	mg_response_header_add(c, "Content-Type", content_type, -1);
-	mg_response_header_add(c, "Content-Length", clen, -1);
+	/* A 304 has no content, so nothing describes it (RFC 9110 §15.4.5). */
+	if (status != 304) {
+		mg_response_header_add(c, "Content-Type", content_type, -1);
+		mg_response_header_add(c, "Content-Length", clen, -1);
+	}
 	mg_response_header_add(c, "X-Request-Id", request_id, -1);
-	if (allow != NULL)
-		mg_response_header_add(c, "Allow", allow, -1);
+	for (size_t i = 0; i < nhdrs; i++)
+		mg_response_header_add(c, hdrs[i].name, hdrs[i].value, -1);
 	if (status == 413)
 		/* The unread body would otherwise be parsed as the next request. */
 		mg_response_header_add(c, "Connection", "close", -1);
 	mg_response_header_send(c);
 	/* A response to HEAD has the headers of the GET answer and no body. */
-	if (!is_head(c) && mg_write(c, text, len) > 0)
+	if (status != 304 && !is_head(c) && mg_write(c, text, len) > 0)
 		tally(c, len);
 	return status;
+}
+
+/* The Allow header of a 405 as a header list: *n is 0 without one. */
+static const struct http_header *
+allow_header(const char *allow, struct http_header *h, size_t *n)
+{
+	h->name = "Allow";
+	h->value = allow;
+	*n = allow != NULL;
+	return allow != NULL ? h : NULL;
 }
 
 int
 http_send_text(struct mg_connection *c, int status, const char *request_id,
     const char *content_type, const char *text, size_t len)
 {
-	return send_text(c, status, request_id, content_type, text, len, NULL);
+	return send_text(c, status, request_id, content_type, text, len, NULL, 0);
+}
+
+int
+http_send_text_with(struct mg_connection *c, int status, const char *request_id,
+    const char *content_type, const char *text, size_t len,
+    const struct http_header *hdrs, size_t nhdrs)
+{
+	return send_text(c, status, request_id, content_type, text, len, hdrs, nhdrs);
 }
 
 /*
@@ -210,10 +237,13 @@ send_json(struct mg_connection *c, int status, const char *request_id,
     json_t *obj, const char *allow)
 {
 	char *text = json_text(obj, &status);
+	struct http_header h;
+	size_t nh;
+	const struct http_header *hdrs = allow_header(allow, &h, &nh);
 	int rc;
 
 	rc = send_text(c, status, request_id, "application/json; charset=utf-8",
-	    text ? text : "", text ? strlen(text) : 0, allow);
+	    text ? text : "", text ? strlen(text) : 0, hdrs, nh);
 	free(text);
 	return rc;
 }
@@ -292,10 +322,12 @@ send_envelope(struct mg_connection *c, const char *request_id,
 	static const char oom[] = "{\"result\":false,\"code\":1199999,\"message\":\"out of memory\","
 	    "\"permission\":null,\"request_id\":\"\",\"data\":null}";
 	int status;
-	size_t n = 0;
+	size_t n = 0, nh;
+	struct http_header h;
+	const struct http_header *hdrs = allow_header(allow, &h, &nh);
 	char *text = envelope(request_id, e, message, data, len, &status, &n);
 	int rc = send_text(c, status, request_id, "application/json; charset=utf-8",
-	    text ? text : oom, text ? n : sizeof(oom) - 1, allow);
+	    text ? text : oom, text ? n : sizeof(oom) - 1, hdrs, nh);
 
 	free(text);
 	return rc;

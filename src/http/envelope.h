@@ -68,4 +68,18 @@ int http_send_json(struct mg_connection *c, int status, const char *request_id,
 int http_send_text(struct mg_connection *c, int status, const char *request_id,
     const char *content_type, const char *text, size_t len);
 
+/* A response header besides those every answer has; both strings borrowed. */
+struct http_header {
+	const char *name, *value;
+};
+
+/*
+ * http_send_text plus the headers hdrs[0..nhdrs) (ETag, Cache-Control).
+ * Status 304 (Not Modified) sends the headers only: no Content-Type, no
+ * Content-Length, no body. Returns the HTTP status sent.
+ */
+int http_send_text_with(struct mg_connection *c, int status, const char *request_id,
+    const char *content_type, const char *text, size_t len,
+    const struct http_header *hdrs, size_t nhdrs);
+
 #endif

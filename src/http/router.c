@@ -37,6 +37,17 @@ static const struct route routes[] = {
 
 static const char *const esb_methods[] = POST_ONLY;
 
+static const struct ops_route ops_routes[] = {
+	{ "/healthz", "healthz", OPS_HEALTHZ, true },
+	{ "/readyz", "readyz", OPS_READYZ, true },
+	{ "/metrics", "metrics", OPS_METRICS, true },
+	/* Fetched by people and tools now and then, not polled. */
+	{ "/openapi.yaml", "openapi", OPS_OPENAPI, false },
+};
+
+/* HEAD is GET without the body. */
+static const char *const ops_methods[] = { "GET", "HEAD", NULL };
+
 #define ESB_PREFIX "/api/c/compapi/v2/cc/"
 
 /* path equals want, optionally followed by one '/'. */
@@ -71,6 +82,27 @@ router_route(size_t i)
 	return i < sizeof(routes) / sizeof(routes[0]) ? &routes[i] : NULL;
 }
 
+const struct ops_route *
+router_find_ops(const char *path)
+{
+	for (size_t i = 0; i < sizeof(ops_routes) / sizeof(ops_routes[0]); i++)
+		if (strcmp(path, ops_routes[i].path) == 0)
+			return &ops_routes[i];
+	return NULL;
+}
+
+const struct ops_route *
+router_ops_route(size_t i)
+{
+	return i < sizeof(ops_routes) / sizeof(ops_routes[0]) ? &ops_routes[i] : NULL;
+}
+
+const char *const *
+router_ops_methods(void)
+{
+	return ops_methods;
+}
+
 const char *const *
 router_methods(const struct route *r, bool esb)
 {
@@ -101,4 +133,20 @@ router_join(const char *const *methods, const char *sep, const char *last_sep,
 		len += (size_t)w;
 	}
 	return buf;
+}
+
+bool
+router_print(FILE *out)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+		for (size_t m = 0; esb_methods[m] != NULL; m++)
+			fprintf(out, "%s %s%s/\n", esb_methods[m], ESB_PREFIX, r->name);
+		for (size_t m = 0; r->native_methods[m] != NULL; m++)
+			fprintf(out, "%s %s\n", r->native_methods[m], r->native);
+	}
+	for (size_t i = 0; i < sizeof(ops_routes) / sizeof(ops_routes[0]); i++)
+		for (size_t m = 0; ops_methods[m] != NULL; m++)
+			fprintf(out, "%s %s\n", ops_methods[m], ops_routes[i].path);
+	return fflush(out) == 0 && !ferror(out);
 }

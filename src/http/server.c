@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "http/envelope.h"
 #include "http/metrics.h"
+#include "http/openapi_doc.h"
 #include "http/router.h"
 
 struct http_server {
@@ -311,14 +312,59 @@ bad_framing(const struct mg_request_info *ri)
 	return NULL;
 }
 
+/*
+ * true when an If-None-Match value lists etag, or is "*": the client holds
+ * these bytes already (RFC 9110 §13.1.2, weak comparison, so "W/" before
+ * the tag matches too). Any other tag, or a malformed list, is no match.
+ */
+static bool
+etag_listed(const char *inm, const char *etag)
+{
+	size_t n = strlen(etag);
+
+	for (const char *p = inm; p != NULL && *p != '\0'; p += strcspn(p, ",")) {
+		p += strspn(p, " \t,");
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if ((strncmp(p, etag, n) == 0 && (p[n] == '\0' || strchr(" \t,", p[n]))) ||
+		    (p[0] == '*' && (p[1] == '\0' || strchr(" \t,", p[1]))))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * openapi.yaml as built into the binary. Its tag is a hash of its bytes, so
+ * a client revalidates (no-cache) and gets 304 without a body until the
+ * server is upgraded to another document.
+ */
+static int
+serve_openapi(struct mg_connection *c, const char *rid)
+{
+	const struct http_header hdrs[] = {
+		{ "ETag", openapi_doc_etag },
+		{ "Cache-Control", "no-cache" },
+	};
+	bool fresh = etag_listed(mg_get_header(c, "If-None-Match"), openapi_doc_etag);
+
+	/* The media type the document gives itself (RFC 9512: no charset). */
+	return http_send_text_with(c, fresh ? 304 : 200, rid, "application/yaml",
+	    (const char *)openapi_doc, fresh ? 0 : openapi_doc_len, hdrs,
+	    sizeof(hdrs) / sizeof(hdrs[0]));
+}
+
 static int
 serve_ops(struct mg_connection *c, const struct http_server *s,
-    const char *path, const char *rid)
+    const struct ops_route *op, const char *rid)
 {
+	/* /healthz: a constant answer, sent as such. */
+	static const char ok[] = "{\"status\":\"ok\"}";
+	char reason[128] = "";
 	json_t *obj;
 	int status = 200;
 
-	if (strcmp(path, "/metrics") == 0) {
+	switch (op->kind) {
+	case OPS_METRICS: {
 		struct metrics_gauges g;
 		size_t len = 0;
 		char *text;
@@ -331,32 +377,25 @@ serve_ops(struct mg_connection *c, const struct http_server *s,
 		free(text);
 		return status;
 	}
-	if (strcmp(path, "/readyz") == 0) {
-		char reason[128] = "shutting down";
-		if (!s->draining && api_ready(reason, sizeof(reason))) {
-			obj = json_pack("{s:s}", "status", "ok");
-		} else {
-			obj = json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);
-			status = 503;
-		}
-	} else {
-		/* /healthz: a constant answer, sent as such. */
-		static const char ok[] = "{\"status\":\"ok\"}";
+	case OPS_OPENAPI:
+		return serve_openapi(c, rid);
+	case OPS_HEALTHZ:
 		return http_send_text(c, 200, rid, "application/json; charset=utf-8",
 		    ok, sizeof(ok) - 1);
+	case OPS_READYZ:
+		break;
+	}
+	if (s->draining)
+		snprintf(reason, sizeof(reason), "shutting down");
+	if (!s->draining && api_ready(reason, sizeof(reason))) {
+		obj = json_pack("{s:s}", "status", "ok");
+	} else {
+		obj = json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);
+		status = 503;
 	}
 	status = http_send_json(c, status, rid, obj);
 	json_decref(obj);
 	return status;
-}
-
-static const char *const ops_methods[] = { "GET", "HEAD", NULL };
-
-static bool
-is_ops_path(const char *path)
-{
-	return strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
-	    strcmp(path, "/metrics") == 0;
 }
 
 /* X-Idempotency-Key for call: its first value, and whether there are more
@@ -437,6 +476,7 @@ handle(struct mg_connection *c, void *cbdata)
 	const char *path = ri && ri->local_uri ? ri->local_uri : "/";
 	const char *method = ri && ri->request_method ? ri->request_method : "";
 	const struct route *route = NULL;
+	const struct ops_route *op = router_find_ops(path);
 	struct api_reply reply;
 	struct exchange x;
 	bool esb = false;
@@ -446,14 +486,14 @@ handle(struct mg_connection *c, void *cbdata)
 	/* Counted before draining is looked at, and http_drain sets draining
 	 * before it counts: a request either sees the flag or is waited for. */
 	atomic_fetch_add(&s->active, 1);
-	if (is_ops_path(path)) {
-		x.api = path + 1; /* "healthz", "readyz", "metrics" */
+	if (op != NULL) {
+		x.api = op->name;
 		/* HEAD is GET without the body (http_send_text drops it). */
-		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-			x.quiet = !s->cfg->log_probes;
-			x.status = serve_ops(c, s, path, x.rid);
+		if (router_allows(router_ops_methods(), method)) {
+			x.quiet = op->probe && !s->cfg->log_probes;
+			x.status = serve_ops(c, s, op, x.rid);
 		} else {
-			x.status = send_405(c, x.rid, method, ops_methods, &x.code);
+			x.status = send_405(c, x.rid, method, router_ops_methods(), &x.code);
 		}
 		goto out;
 	}
@@ -633,9 +673,8 @@ http_start(const struct http_config *cfg, struct err *e)
 	metrics_init(cfg->version, cfg->commit);
 	for (size_t i = 0; router_route(i) != NULL; i++)
 		metrics_add_api(router_route(i)->name);
-	metrics_add_api("healthz");
-	metrics_add_api("readyz");
-	metrics_add_api("metrics");
+	for (size_t i = 0; router_ops_route(i) != NULL; i++)
+		metrics_add_api(router_ops_route(i)->name);
 	snprintf(threads, sizeof(threads), "%d", cfg->threads);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->request_timeout_ms);
 	memset(&cb, 0, sizeof(cb));

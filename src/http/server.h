@@ -1,7 +1,8 @@
 /*
  * server: the CivetWeb server: start, stop, and the request pipeline of
  * api-contract.md §10 (route -> method -> body size -> the API layer), plus
- * /healthz, /readyz and /metrics. The only module that knows CivetWeb's
+ * the operations endpoints of router.h (/healthz, /readyz, /metrics,
+ * /openapi.yaml). The only module that knows CivetWeb's
  * lifecycle. Reaches the layers below only through api/api.h.
  */
 #ifndef PROCSVC_HTTP_SERVER_H
@@ -18,7 +19,7 @@ struct http_config {
 	int threads;               /* CivetWeb workers = HTTP connections served at once */
 	size_t max_body;           /* bytes; larger bodies get 413 */
 	long request_timeout_ms;
-	bool log_probes;           /* access lines for GET /healthz, /readyz, /metrics */
+	bool log_probes;           /* access lines for the probes (router.h ops_route.probe) */
 	const char *version;       /* procsvc_build_info's labels */
 	const char *commit;
 };

@@ -462,7 +462,7 @@ check_methods(void)
 	};
 	static const char *const paths[] = {
 		"/api/v3/create/proc/service_instance", "/api/c/compapi/v2/cc/upsert_hosts/",
-		"/healthz", "/metrics", "/nope",
+		"/healthz", "/metrics", "/openapi.yaml", "/nope",
 	};
 	const char *name = "known and unknown methods on API, ESB, ops and unknown paths (405 with Allow, 404, 400)";
 	struct buf b = { 0 };
@@ -472,8 +472,8 @@ check_methods(void)
 	for (size_t m = 0; m < N(methods); m++)
 		for (size_t p = 0; p < N(paths); p++) {
 			struct resp r[MAX_RESP];
-			bool api = p < 2, head = strcmp(methods[m], "HEAD") == 0;
-			bool ops_ok = p >= 2 && p <= 3 && (strcmp(methods[m], "GET") == 0 || head);
+			bool api = p < 2, ops = p >= 2 && p <= 4, head = strcmp(methods[m], "HEAD") == 0;
+			bool ops_ok = ops && (strcmp(methods[m], "GET") == 0 || head);
 			int got;
 			b.len = 0;
 			buf_fmt(&b, "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\nOrigin: http://x\r\n"
@@ -481,7 +481,7 @@ check_methods(void)
 			got = raw(b.p, b.len, 0, 3000, r, b.p);
 			if (got < 1)
 				continue;  /* CONNECT and a few others may be dropped */
-			if ((api || (p >= 2 && p <= 3)) && !ops_ok && r[0].status == 405 && !r[0].has_allow)
+			if ((api || ops) && !ops_ok && r[0].status == 405 && !r[0].has_allow)
 				fail("%s %s: 405 without Allow", methods[m], paths[p]);
 			if (ops_ok && r[0].status != 200)
 				fail("%s %s: want 200, got %d", methods[m], paths[p], r[0].status);
@@ -547,7 +547,7 @@ static void
 check_headers(void)
 {
 	static const size_t counts[] = { 63, 64, 65, 100, 3000 };
-	const char *name = "one 100 KB header, 3,000 headers, odd header lines, deep JSON in X-Bkapi-Authorization";
+	const char *name = "one 100 KB header, 3,000 headers, odd header lines, deep JSON in X-Bkapi-Authorization, long If-None-Match";
 	struct buf b = { 0 };
 
 	if (!wanted(name))
@@ -578,6 +578,21 @@ check_headers(void)
 		};
 		for (size_t i = 0; i < N(odd); i++)
 			raw(odd[i], strlen(odd[i]), 0, 3000, NULL, odd[i]);
+	}
+	/* If-None-Match is read by GET /openapi.yaml: 12 KB lists of odd tags
+	 * get the document (200) or, where a "*" stands alone, 304. */
+	{
+		static const char *const tags[] = { "W/", ",", "*,", "\"", "W/\"", "W/W/*x", " ,", "\"\xff\"," };
+		for (size_t i = 0; i < N(tags); i++) {
+			struct resp r[MAX_RESP];
+			int want = strcmp(tags[i], "*,") == 0 ? 304 : 200;
+			b.len = 0;
+			buf_str(&b, "GET /openapi.yaml HTTP/1.1\r\nConnection: close\r\nIf-None-Match: ");
+			buf_rep(&b, tags[i], 12000 / strlen(tags[i]));
+			buf_str(&b, "\r\n\r\n");
+			if (raw(b.p, b.len, 1, 3000, r, "long If-None-Match") < 1 || r[0].status != want)
+				fail("If-None-Match of 12 KB of %s: want %d", tags[i], want);
+		}
 	}
 	/* The credentials header is JSON too: deep, at several sizes. */
 	for (size_t d = 65; d <= 8000; d = d * 3 + 1) {

@@ -353,6 +353,9 @@ function selftest(doc) {
 		["POST", cpi, proc({ bk_process_name: "  p  ", bk_func_name: "f", priority: -100, unknown_key: [1] })],
 		["POST", cpi + "/", proc({ bk_process_name: "é".repeat(128), bk_func_name: "f" })],
 		["PUT", "/api/v3/update/proc/process_instance/", { bk_biz_id: 1, processes: [{ bk_process_id: 3, description: null }] }],
+		/* A template-made process: locked values are ignored whatever they are. */
+		["PUT", "/api/v3/update/proc/process_instance", { bk_biz_id: 1, processes: [{ bk_process_id: 1,
+			bk_func_name: "", start_cmd: 5, timeout: 99999, bind_info: [{ template_row_id: 2, port: "not a port" }] }] }],
 		["DELETE", "/api/v3/deletemany/proc/service_instance", { bk_biz_id: 1, service_instance_ids: [1, 1] }],
 		["POST", "/api/v3/findmany/proc/service_instance", { bk_biz_id: 1, page: { sort: "-create_time,name", limit: 500 } }],
 		["POST", "/api/v3/createmany/proc/proc_template", {}],
@@ -379,6 +382,11 @@ function selftest(doc) {
 		["POST", "/api/v3/procsvc/set_module_hosts", { bk_module_id: 1, bk_host_ids: [1, 1] }, "duplicate host ids"],
 		["POST", "/api/v3/procsvc/upsert_hosts", { hosts: [{ bk_host_id: 1, bk_host_innerip: "10.0.0.1," }] }, "trailing comma in an IP list"],
 		["PUT", "/api/c/compapi/v2/cc/update_process_instance/", { bk_biz_id: 1, processes: [{ bk_process_id: 3 }] }, "PUT on an ESB path"],
+		["PUT", "/api/v3/update/proc/process_instance", { bk_biz_id: 1, processes: [{ description: "d" }] }, "update item without bk_process_id"],
+		["PUT", "/api/v3/update/proc/process_instance", { bk_biz_id: 1, processes: [{ bk_process_id: 1, bind_info: "x" }] }, "update: bind_info not an array"],
+		["PUT", "/api/v3/update/proc/process_instance", { bk_biz_id: 1, processes: [{ bk_process_id: 1, bind_info: [{ row_id: 1, colour: 1 }] }] }, "update: unknown bind key"],
+		["PUT", "/api/v3/update/proc/process_instance", { bk_biz_id: 1, processes: [{ bk_process_id: 1, bind_info: [{ row_id: "1" }] }] }, "update: row_id a string"],
+		["PUT", "/api/v3/update/proc/process_instance", { bk_biz_id: 1, processes: [{ bk_process_id: 1, bind_info: Array(1001).fill({}) }] }, "update: 1001 bind rows"],
 		["POST", "/api/v3/no/such/api", {}, "unknown path"],
 	];
 	const lines = (list) => list.map(([method, path, body]) => JSON.stringify({ method, path, body })).join("\n");

@@ -4,6 +4,8 @@
  *   test_runner FILE.json...
  *   test_runner --expand FILE.json...   (print the compiled steps, send nothing)
  *   test_runner --selftest FILE.json... (every step must fail, see below)
+ *   test_runner --dump-bodies OUT FILE.json...  (also write the bodies the
+ *               server accepted to OUT, as JSON Lines: bodies.h)
  *
  * The case format is described in tests/README.md. Environment: PROCSVC_URL
  * (default http://127.0.0.1:8080), TEST_DATABASE_URL, PROCSVC_TEST_APP /
@@ -24,6 +26,7 @@
  * "assertions: N" (the checks made, see match.h) and "N passed, N failed"
  * as the last line. Exit status 1 when anything failed.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "bodies.h"
 #include "buf.h"
 #include "expand.h"
 #include "http.h"
@@ -134,6 +138,7 @@ run_http(struct file_ctx *fc, const json_t *x, struct sbuf *d, struct request *r
 		return;
 	}
 	http_perform(fc->curl, rq, rs);
+	bodies_record(rq, rs, -1);
 	if (!rs->ok) {
 		diff_add(d, "no response: %s", rs->curl_err);
 		return;
@@ -179,7 +184,7 @@ run_step(struct file_ctx *fc, const json_t *step, size_t index)
 {
 	const json_t *jrep = json_object_get(step, "repeat");
 	json_int_t it, reps = jrep ? json_integer_value(jrep) : 1;
-	char fallback[32], label[300];
+	char fallback[32], label[300], where[400];
 	const char *name = json_string_value(json_object_get(step, "name")), *k;
 	struct sbuf d = {0};
 	struct request rq = {0};
@@ -189,6 +194,9 @@ run_step(struct file_ctx *fc, const json_t *step, size_t index)
 
 	snprintf(fallback, sizeof fallback, "#%zu", index + 1);
 	name = name ? name : fallback;
+	snprintf(where, sizeof where, "%.120s%s%.60s%s :: %.200s", fc->path, fc->variant ? " [" : "",
+	    fc->variant ? fc->variant : "", fc->variant ? "]" : "", name);
+	bodies_where(where);
 	json_object_foreach((json_t *)step, k, v)
 		if (!match_key_known(k, step_keys) &&
 		    !(cfg.selftest && strcmp(k, "fails_with") == 0))
@@ -301,11 +309,23 @@ int
 main(int argc, char **argv)
 {
 	int i = 1, passed = 0, failed = 0;
-	bool expand_only = argc > 1 && strcmp(argv[1], "--expand") == 0;
+	bool expand_only = false;
+	const char *dump = NULL;
 
-	cfg.selftest = argc > 1 && strcmp(argv[1], "--selftest") == 0;
-	if (argc < 2 + (expand_only || cfg.selftest)) {
-		fprintf(stderr, "usage: %s [--expand | --selftest] FILE.json...\n", argv[0]);
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		if (strcmp(argv[i], "--expand") == 0)
+			expand_only = true;
+		else if (strcmp(argv[i], "--selftest") == 0)
+			cfg.selftest = true;
+		else if (strcmp(argv[i], "--dump-bodies") == 0 && i + 1 < argc)
+			dump = argv[++i];
+		else
+			break;
+	}
+	if (i >= argc || strncmp(argv[i], "--", 2) == 0 || expand_only + cfg.selftest +
+	    (dump != NULL) > 1) {
+		fprintf(stderr, "usage: %s [--expand | --selftest | --dump-bodies OUT] FILE.json...\n",
+		    argv[0]);
 		return 2;
 	}
 	cfg.target.base_url = env_or("PROCSVC_URL", "http://127.0.0.1:8080");
@@ -315,17 +335,25 @@ main(int argc, char **argv)
 	cfg.db_url = env_or("TEST_DATABASE_URL", NULL);
 	cfg.filter = env_or("TEST_FILTER", NULL);
 	cfg.verbose = strcmp(env_or("TEST_VERBOSE", "0"), "1") == 0;
+	if (dump != NULL && !bodies_open(dump, cfg.target.base_url)) {
+		fprintf(stderr, "test_runner: cannot write %s: %s\n", dump, strerror(errno));
+		return 2;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fputs("test_runner: curl_global_init failed\n", stderr);
 		return 2;
 	}
-	for (i += expand_only || cfg.selftest; i < argc; i++)
+	for (; i < argc; i++)
 		if (cfg.filter == NULL || strstr(argv[i], cfg.filter) != NULL)
 			run_file(argv[i], expand_only, &passed, &failed);
 	curl_global_cleanup();
 	if (expand_only) {
 		fprintf(stderr, "%d steps, %d files failed to load\n", passed, failed);
 		return failed > 0 ? 1 : 0;
+	}
+	if (!bodies_close()) {
+		printf("FAIL --dump-bodies %s: could not be written\n", dump);
+		failed++;
 	}
 	printf("assertions: %lu\n", match_assertions());
 	printf("%d passed, %d failed\n", passed, failed);

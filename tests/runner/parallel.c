@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bodies.h"
 #include "expand.h"
 #include "match.h"
 
@@ -81,10 +82,12 @@ worker_main(void *arg)
 	if (body != NULL)
 		own.body = body;
 	pthread_barrier_wait(w->start);
-	if (h != NULL)
+	if (h != NULL) {
 		http_perform(h, &own, &w->rs);
-	else
+		bodies_record(&own, &w->rs, w->index);
+	} else {
 		snprintf(w->rs.curl_err, sizeof w->rs.curl_err, "curl_easy_init failed");
+	}
 	curl_easy_cleanup(h);
 	free(body);
 	return NULL;
