@@ -578,14 +578,14 @@ header_json_ok(const char *s)
 
 /*
  * Credentials and operator of api-contract.md §3 and §10. On success
- * *operator is the trimmed operator (caller frees), checked to be UTF-8:
+ * *username is the trimmed operator (caller frees), checked to be UTF-8:
  * header values are raw bytes, and the database would refuse others; *app
  * the app code as given ("" when auth is off and none was), which scopes
  * idempotency keys (caller frees).
  */
 static int
 authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
-    char **operator, char **app, struct err *e)
+    char **username, char **app, struct err *e)
 {
 	json_t *hdr = NULL, *src;
 	const char *code = NULL, *secret = NULL, *user = NULL;
@@ -620,9 +620,9 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 	if (code != NULL)
 		snprintf(out->app_code, sizeof(out->app_code), "%s", code);
 	if (user != NULL)
-		snprintf(out->operator, sizeof(out->operator), "%s", user);
+		snprintf(out->username, sizeof(out->username), "%s", user);
 	err_cut_utf8(out->app_code);
-	err_cut_utf8(out->operator);
+	err_cut_utf8(out->username);
 
 	if (config->auth_off) {
 		app_ok = true;
@@ -655,13 +655,13 @@ authenticate(const struct api_call *call, json_t *body, struct api_reply *out,
 		    "the operator is longer than %d bytes", API_OPERATOR_MAX);
 		goto out;
 	}
-	*operator = strdup(user);
+	*username = strdup(user);
 	*app = strdup(code != NULL ? code : "");
-	if (*operator == NULL || *app == NULL) {
+	if (*username == NULL || *app == NULL) {
 		err_oom(e);
 		goto out;
 	}
-	str_trim(*operator);
+	str_trim(*username);
 	rc = 0;
 out:
 	json_decref(hdr);
@@ -816,7 +816,7 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 	const char *tenant;
 	struct svc_req req;
 	struct svc_ctx *ctx = NULL;  /* owned */
-	char *operator = NULL;       /* owned */
+	char *username = NULL;       /* owned */
 	char *app = NULL;            /* owned */
 	size_t held = 0;             /* decode memory, given back at the end */
 	struct svc_idem idem = { 0 };
@@ -827,7 +827,7 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 	memset(out, 0, sizeof(*out));
 	if (parse_held(call->body, call->body_len, &body, &held, &out->err) != 0)
 		goto out;
-	if (authenticate(call, body, out, &operator, &app, &out->err) != 0)
+	if (authenticate(call, body, out, &username, &app, &out->err) != 0)
 		goto out;
 	tenant = call->hdr_tenant ? call->hdr_tenant :
 	    call->hdr_tenant_alt ? call->hdr_tenant_alt : "0";
@@ -845,7 +845,7 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 	}
 	req.ctx = ctx;
 	req.tenant = tenant;
-	req.operator = operator;
+	req.username = username;
 	req.long_msg = &out->long_msg;
 	if (keyed) {
 		idem.app = app;
@@ -889,7 +889,7 @@ out:
 	svc_ctx_free(ctx);
 	svc_idem_free(&idem);
 	free(app);
-	free(operator);
+	free(username);
 	json_decref(body);
 	budget_give(&decode_budget, held);
 }

@@ -126,7 +126,7 @@ struct api_reply {
 	 * (svc_req.long_msg); owned by the reply, NULL when none */
 	char *long_msg;
 	char app_code[65];     /* for the access log (never the secret) */
-	char operator[129];
+	char username[129];
 	char tenant[65];       /* the tenant the request ran as; "" when refused first */
 };
 

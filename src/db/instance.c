@@ -151,13 +151,13 @@ build_si_create(void)
 }
 
 int
-db_si_create(struct db *db, const char *tenant, const char *operator,
+db_si_create(struct db *db, const char *tenant, const char *username,
     int64_t biz_id, int64_t module_id, int64_t service_template_id,
     bool checked, const struct db_si_new *rows, size_t n,
     const struct db_proc_new *procs, size_t nprocs, int64_t *ids_out,
     bool *done, struct err *e)
 {
-	const char *params[10 + PROCROW_MAX_PARAMS] = { tenant, operator };
+	const char *params[10 + PROCROW_MAX_PARAMS] = { tenant, username };
 	char biz[24], mod[24], tmpl[24];
 	struct pq_arr cols[4];
 	struct procrow_params p;

@@ -75,7 +75,7 @@ struct db_si_new {
  * A second instance of one template on one host -> ERR_TEMPLATE_HOST_DUP
  * (1113016); a process uniqueness broken -> as db_proc_insert.
  */
-int db_si_create(struct db *db, const char *tenant, const char *operator,
+int db_si_create(struct db *db, const char *tenant, const char *username,
     int64_t biz_id, int64_t module_id, int64_t service_template_id,
     bool checked, const struct db_si_new *rows, size_t n,
     const struct db_proc_new *procs, size_t nprocs, int64_t *ids_out,

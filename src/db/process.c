@@ -37,7 +37,7 @@ db_proc_race(struct err *e)
 
 /* Inserts rows (new ids into ids_out) or, with ids, rewrites those. */
 static int
-write_rows(struct db *db, const char *tenant, const char *operator,
+write_rows(struct db *db, const char *tenant, const char *username,
     const int64_t *ids, const struct db_proc_new *rows, size_t n,
     int64_t *ids_out, struct err *e)
 {
@@ -47,9 +47,9 @@ write_rows(struct db *db, const char *tenant, const char *operator,
 	if (pr == NULL)
 		return err_oom(e);
 	if (ids != NULL)
-		rc = procrow_update(db, PROCROW_PROCESS, tenant, operator, ids, pr, n, e);
+		rc = procrow_update(db, PROCROW_PROCESS, tenant, username, ids, pr, n, e);
 	else
-		rc = procrow_insert(db, PROCROW_PROCESS, tenant, operator, pr, n, ids_out, e);
+		rc = procrow_insert(db, PROCROW_PROCESS, tenant, username, pr, n, ids_out, e);
 	free(pr);
 	if (rc != 0)
 		db_proc_race(e);
@@ -57,18 +57,18 @@ write_rows(struct db *db, const char *tenant, const char *operator,
 }
 
 int
-db_proc_insert(struct db *db, const char *tenant, const char *operator,
+db_proc_insert(struct db *db, const char *tenant, const char *username,
     const struct db_proc_new *rows, size_t n, int64_t *ids_out, struct err *e)
 {
-	return write_rows(db, tenant, operator, NULL, rows, n, ids_out, e);
+	return write_rows(db, tenant, username, NULL, rows, n, ids_out, e);
 }
 
 int
-db_proc_update(struct db *db, const char *tenant, const char *operator,
+db_proc_update(struct db *db, const char *tenant, const char *username,
     const int64_t *ids, const struct db_proc_new *rows, size_t n,
     struct err *e)
 {
-	return write_rows(db, tenant, operator, ids, rows, n, NULL, e);
+	return write_rows(db, tenant, username, ids, rows, n, NULL, e);
 }
 
 int
@@ -143,10 +143,10 @@ str_or_empty(const struct pval *p)
 
 int
 db_proc_create_checked(struct db *db, const char *tenant,
-    const char *operator, int64_t biz_id, const struct db_proc_new *rows,
+    const char *username, int64_t biz_id, const struct db_proc_new *rows,
     size_t n, int64_t *ids_out, bool *done, struct err *e)
 {
-	const char *params[7 + PROCROW_MAX_PARAMS] = { tenant, operator };
+	const char *params[7 + PROCROW_MAX_PARAMS] = { tenant, username };
 	struct pq_arr keys[3];
 	struct procrow_params p;
 	struct procrow_new *pr;

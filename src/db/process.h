@@ -30,7 +30,7 @@ struct db_proc_new {
  * new bk_process_id. A name or func+regex already taken in the service
  * instance (a concurrent request won the race) -> ERR_DUPLICATE.
  */
-int db_proc_insert(struct db *db, const char *tenant, const char *operator,
+int db_proc_insert(struct db *db, const char *tenant, const char *username,
     const struct db_proc_new *rows, size_t n, int64_t *ids_out, struct err *e)
     MUST_CHECK;
 
@@ -42,7 +42,7 @@ int db_proc_insert(struct db *db, const char *tenant, const char *operator,
  * never moves. Three statements whatever n is. Errors as db_proc_insert.
  * For update_process_instance (api-contract.md §11.5).
  */
-int db_proc_update(struct db *db, const char *tenant, const char *operator,
+int db_proc_update(struct db *db, const char *tenant, const char *username,
     const int64_t *ids, const struct db_proc_new *rows, size_t n,
     struct err *e) MUST_CHECK;
 
@@ -55,7 +55,7 @@ int db_proc_update(struct db *db, const char *tenant, const char *operator,
  * rows[i]'s id), else nothing was written. Errors as db_proc_insert.
  */
 int db_proc_create_checked(struct db *db, const char *tenant,
-    const char *operator, int64_t biz_id, const struct db_proc_new *rows,
+    const char *username, int64_t biz_id, const struct db_proc_new *rows,
     size_t n, int64_t *ids_out, bool *done, struct err *e) MUST_CHECK;
 
 /* For db/instance, which writes processes with service instances: rows as

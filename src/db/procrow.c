@@ -576,10 +576,10 @@ pack(struct pq_arr *a, const struct arr_col *c, const struct desc *d,
 /* Runs stmt with tenant[, operator] and the closed column arrays. */
 static int
 exec_columns(struct db *db, const struct stmt *s, const char *tenant,
-    const char *operator, struct pq_columns *c, struct err *e)
+    const char *username, struct pq_columns *c, struct err *e)
 {
-	const char *params[2 + PQ_MAX_COLUMNS] = { tenant, operator };
-	size_t first = operator != NULL ? 2 : 1;
+	const char *params[2 + PQ_MAX_COLUMNS] = { tenant, username };
+	size_t first = username != NULL ? 2 : 1;
 
 	if (!pq_columns_done(c, params, first))
 		return err_oom(e);
@@ -625,7 +625,7 @@ pack_binds(struct pq_columns *c, const struct desc *d, const int64_t *ids,
 /* One statement rewriting rows[0..n) (ids[i] each). */
 static int
 update_rows(struct db *db, enum procrow_table t, const char *tenant,
-    const char *operator, const int64_t *ids, const struct procrow_new *rows,
+    const char *username, const int64_t *ids, const struct procrow_new *rows,
     size_t n, struct err *e)
 {
 	struct arr_col cols[PQ_MAX_COLUMNS];
@@ -634,7 +634,7 @@ update_rows(struct db *db, enum procrow_table t, const char *tenant,
 	int rc;
 
 	pack_rows(&c, cols, ncols, &descs[t], ids, rows, n);
-	rc = exec_columns(db, &stmts[t].update, tenant, operator, &c, e);
+	rc = exec_columns(db, &stmts[t].update, tenant, username, &c, e);
 	pq_columns_free(&c);
 	return rc;
 }
@@ -690,10 +690,10 @@ procrow_params_pack(enum procrow_table t, const struct procrow_new *rows,
 
 int
 procrow_insert(struct db *db, enum procrow_table t, const char *tenant,
-    const char *operator, const struct procrow_new *rows, size_t n,
+    const char *username, const struct procrow_new *rows, size_t n,
     int64_t *ids_out, struct err *e)
 {
-	const char *params[2 + PROCROW_MAX_PARAMS] = { tenant, operator };
+	const char *params[2 + PROCROW_MAX_PARAMS] = { tenant, username };
 	struct procrow_params p;
 	PGresult *r = NULL;
 	int rc = -1;
@@ -722,7 +722,7 @@ out:
 
 int
 procrow_update(struct db *db, enum procrow_table t, const char *tenant,
-    const char *operator, const int64_t *ids, const struct procrow_new *rows,
+    const char *username, const int64_t *ids, const struct procrow_new *rows,
     size_t n, struct err *e)
 {
 	struct stmts *st;
@@ -734,7 +734,7 @@ procrow_update(struct db *db, enum procrow_table t, const char *tenant,
 		return 0;
 	st = ready(t);
 	pq_arr_init(&arr);
-	if (update_rows(db, t, tenant, operator, ids, rows, n, e) != 0)
+	if (update_rows(db, t, tenant, username, ids, rows, n, e) != 0)
 		goto out;
 	if ((params[1] = pq_int_array(&arr, ids, n)) == NULL) {
 		err_oom(e);

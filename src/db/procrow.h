@@ -62,7 +62,7 @@ struct procrow_new {
  * procrow_key_broken tells which).
  */
 int procrow_insert(struct db *db, enum procrow_table t, const char *tenant,
-    const char *operator, const struct procrow_new *rows, size_t n,
+    const char *username, const struct procrow_new *rows, size_t n,
     int64_t *ids_out, struct err *e) MUST_CHECK;
 
 /*
@@ -113,7 +113,7 @@ void procrow_params_free(struct procrow_params *p);
  * procrow_insert.
  */
 int procrow_update(struct db *db, enum procrow_table t, const char *tenant,
-    const char *operator, const int64_t *ids, const struct procrow_new *rows,
+    const char *username, const int64_t *ids, const struct procrow_new *rows,
     size_t n, struct err *e) MUST_CHECK;
 
 /*

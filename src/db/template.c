@@ -61,12 +61,12 @@ stmpl_name_taken(const char *name, int64_t biz_id, bool race, struct err *e)
 }
 
 int
-db_stmpl_insert(struct db *db, const char *tenant, const char *operator,
+db_stmpl_insert(struct db *db, const char *tenant, const char *username,
     int64_t biz_id, const char *name, int64_t category_id,
     struct db_stmpl *out, struct err *e)
 {
 	char biz[24], cat[24];
-	const char *params[] = { tenant, operator, biz, name, cat };
+	const char *params[] = { tenant, username, biz, name, cat };
 	PGresult *r;
 
 	pq_fmt_id(biz, sizeof(biz), biz_id);
@@ -111,7 +111,7 @@ db_stmpl_get(struct db *db, const char *tenant, int64_t id,
 /* ---- process_template and process_template_bind_info ---- */
 
 int
-db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
+db_ptmpl_insert(struct db *db, const char *tenant, const char *username,
     int64_t biz_id, int64_t service_template_id,
     const struct db_ptmpl_new *rows, size_t n, int64_t *ids_out,
     struct err *e)
@@ -124,7 +124,7 @@ db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
 	for (size_t i = 0; i < n; i++)
 		pr[i] = (struct procrow_new){ { biz_id, service_template_id },
 			rows[i].v, rows[i].locked, rows[i].row_locked };
-	rc = procrow_insert(db, PROCROW_TEMPLATE, tenant, operator, pr, n, ids_out, e);
+	rc = procrow_insert(db, PROCROW_TEMPLATE, tenant, username, pr, n, ids_out, e);
 	free(pr);
 	/* A broken unique constraint: a concurrent request won the race. */
 	switch (rc != 0 ? procrow_key_broken(PROCROW_TEMPLATE, e) : PROCROW_KEY_NONE) {

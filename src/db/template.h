@@ -37,7 +37,7 @@ struct db_stmpl {
  * a concurrent request took it first (constraint service_template_name_key).
  * No id is consumed when the name is taken.
  */
-int db_stmpl_insert(struct db *db, const char *tenant, const char *operator,
+int db_stmpl_insert(struct db *db, const char *tenant, const char *username,
     int64_t biz_id, const char *name, int64_t category_id,
     struct db_stmpl *out, struct err *e) MUST_CHECK;
 
@@ -61,7 +61,7 @@ struct db_ptmpl_new {
  * (a concurrent request won the race: constraints process_template_name_key,
  * process_template_func_key) -> 1113019 / 1113020 at "processes".
  */
-int db_ptmpl_insert(struct db *db, const char *tenant, const char *operator,
+int db_ptmpl_insert(struct db *db, const char *tenant, const char *username,
     int64_t biz_id, int64_t service_template_id,
     const struct db_ptmpl_new *rows, size_t n, int64_t *ids_out,
     struct err *e) MUST_CHECK;

@@ -160,7 +160,7 @@ struct exchange {
 	const char *api;          /* metrics label: a route name, a probe, "-" */
 	int status, code;
 	size_t bytes_in;          /* request body bytes received */
-	const char *app, *operator, *tenant; /* "" until known; never a secret */
+	const char *app, *username, *tenant; /* "" until known; never a secret */
 	bool quiet;               /* a probe under PROCSVC_LOG_PROBES=off */
 };
 
@@ -170,7 +170,7 @@ exchange_begin(struct mg_connection *c, struct exchange *x)
 	memset(x, 0, sizeof(*x));
 	x->start = now_seconds();
 	x->api = "-";
-	x->app = x->operator = x->tenant = "";
+	x->app = x->username = x->tenant = "";
 	metrics_begin();
 	http_request_id(c, x->rid);
 	/* Every line this thread logs until the answer carries the id. */
@@ -216,7 +216,7 @@ access_log(const struct mg_request_info *ri, const struct exchange *x, double se
 	log_int(&l, "request_bytes", (long long)x->bytes_in);
 	log_int(&l, "response_bytes", (long long)x->sent.body_bytes);
 	log_str(&l, "app", x->app, 64);
-	log_str(&l, "operator", x->operator, 128);
+	log_str(&l, "operator", x->username, 128);
 	log_str(&l, "tenant", x->tenant, 64);
 	log_end(&l);
 }
@@ -513,7 +513,7 @@ handle(struct mg_connection *c, void *cbdata)
 	else
 		x.status = serve_api(c, s, route, x.rid, &reply, &x.code, &x.bytes_in);
 	x.app = reply.app_code;
-	x.operator = reply.operator;
+	x.username = reply.username;
 	x.tenant = reply.tenant;
 out:
 	exchange_end(c, &x);

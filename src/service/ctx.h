@@ -48,7 +48,7 @@ struct svc_ctx {
 struct svc_req {
 	struct svc_ctx *ctx;
 	const char *tenant;   /* bk_supplier_account, validated */
-	const char *operator; /* creator / modifier of what is written */
+	const char *username; /* creator / modifier of what is written */
 	/* Where a failure's whole message goes when struct err cannot hold it
 	 * (svc_ids_error); the caller answers with it instead of e->msg and
 	 * frees it. NULL: the shortened message in e stands. */

@@ -589,7 +589,7 @@ insert_all(struct si_work *w, bool checked, struct id_list *out, bool *done,
 		for (size_t p = 0; p < w->plans[i].n; p++)
 			procs[k++] = (struct db_proc_new){ in->biz_id, (int64_t)i + 1,
 				w->plans[i].template_ids[p], in->items[i].host_id, plan_proc(w, i, p) };
-	if (db_si_create(w->req->ctx->db, w->req->tenant, w->req->operator,
+	if (db_si_create(w->req->ctx->db, w->req->tenant, w->req->username,
 	    in->biz_id, in->module_id, w->module.service_template_id, checked, si,
 	    in->n, procs, nprocs, out->ids, done, e) != 0)
 		goto out;

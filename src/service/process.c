@@ -143,7 +143,7 @@ create_at_once(const struct svc_req *req, const struct svc_proc_batch *in,
 		rows[i] = (struct db_proc_new){ in->biz_id, in->service_instance_id, 0, 0, &in->items[i] };
 	}
 	if (svc_check_unique(procs, in->n, NULL, &unique_rule, &pre) != 0 ||
-	    db_proc_create_checked(req->ctx->db, req->tenant, req->operator, in->biz_id,
+	    db_proc_create_checked(req->ctx->db, req->tenant, req->username, in->biz_id,
 	    rows, in->n, out->ids, done, &pre) != 0) {
 		/* A contract error is told by the checks in order; a server
 		 * fault is final. */
@@ -192,7 +192,7 @@ svc_process_create(const struct svc_req *req, const struct svc_proc_batch *in,
 	}
 	for (size_t i = 0; i < in->n; i++)
 		rows[i] = (struct db_proc_new){ si.biz_id, si.id, 0, si.host_id, &in->items[i] };
-	if (db_proc_insert(db, req->tenant, req->operator, rows, in->n, out->ids, e) != 0) {
+	if (db_proc_insert(db, req->tenant, req->username, rows, in->n, out->ids, e) != 0) {
 		raced = e->code == ERR_DUPLICATE;
 		goto out;
 	}

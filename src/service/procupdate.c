@@ -397,7 +397,7 @@ write_all(struct upd_work *w, bool *raced, struct err *e)
 		return err_oom(e);
 	for (size_t i = 0; i < w->in->n; i++)
 		rows[i].v = &w->final[i]; /* a process never moves: v is all */
-	rc = db_proc_update(req->ctx->db, req->tenant, req->operator, w->ids, rows,
+	rc = db_proc_update(req->ctx->db, req->tenant, req->username, w->ids, rows,
 	    w->in->n, e);
 	/* The instances are locked, so only a writer that ignores the locks
 	 * could have broken a name: the retry tells which. */

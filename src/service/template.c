@@ -82,7 +82,7 @@ svc_stmpl_create(const struct svc_req *req, const struct svc_stmpl_in *in,
 		goto out;
 	}
 	/* One statement: no transaction needed; the constraint settles races. */
-	rc = db_stmpl_insert(req->ctx->db, req->tenant, req->operator, in->biz_id,
+	rc = db_stmpl_insert(req->ctx->db, req->tenant, req->username, in->biz_id,
 	    name.s, in->category_id, &row, e);
 	if (rc == 0)
 		stmpl_from_db(out, &row);
@@ -202,7 +202,7 @@ insert_batch(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 		rows[i] = (struct db_ptmpl_new){ &t->v, t->locked,
 			(const bool (*)[BIND_KEY_COUNT])t->row_locked };
 	}
-	if (db_ptmpl_insert(req->ctx->db, req->tenant, req->operator, in->biz_id,
+	if (db_ptmpl_insert(req->ctx->db, req->tenant, req->username, in->biz_id,
 	    in->service_template_id, rows, in->items.n, out->ids, e) != 0)
 		goto out;
 	out->n = in->items.n;
