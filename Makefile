@@ -250,14 +250,16 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 # cppcheck on the C of src/ and of the test runner, shellcheck on scripts/
-# (-x follows the sourced scripts/pg.sh).
+# (-x follows the sourced scripts/pg.sh), and src/ against .clang-format
+# (fix with: clang-format -i src/*/*.[ch]).
 lint:
-	@$(MAKE) --no-print-directory deps DEPS_APT="cppcheck shellcheck"
+	@$(MAKE) --no-print-directory deps DEPS_APT="cppcheck shellcheck clang-format"
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --suppress=missingIncludeSystem -Isrc src
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --suppress=missingIncludeSystem -Itests/runner tests/runner
 	@shellcheck -x scripts/*.sh
+	@clang-format --dry-run -Werror $(sort $(wildcard src/*.[ch] src/*/*.[ch]))
 
 clean:
 	rm -rf build

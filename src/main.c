@@ -37,64 +37,64 @@
 #endif
 
 static const char usage[] =
-"usage: procsvc serve\n"
-"       procsvc migrate up [N] | down [N] [--yes] | status\n"
-"       procsvc probe [--live] [--timeout SECONDS]\n"
-"       procsvc routes\n"
-"       procsvc --help | --version\n"
-"\n"
-"procsvc serves the BlueKing CMDB service-instance and process APIs\n"
-"(create_service_instance, create_process_instance, list_process_instance,\n"
-"service and process templates, and its own topology mirror) over HTTP,\n"
-"storing everything in PostgreSQL.\n"
-"\n"
-"commands:\n"
-"  serve            run the HTTP server until SIGINT or SIGTERM\n"
-"  migrate up [N]   apply N pending migrations (default: all)\n"
-"  migrate down [N] revert the N newest migrations (default: 1); reverting\n"
-"                   the last one drops every table, and needs N or --yes\n"
-"  migrate status   print the schema version and whether it is dirty\n"
-"  probe            GET /readyz (--live: /healthz) of the server on\n"
-"                   PROCSVC_LISTEN; exit 0 when it answers 200 (health checks)\n"
-"  routes           print every method and path served, \"METHOD /path\" per line\n"
-"                   (ESB paths with their trailing slash; the form without\n"
-"                   it is the same route); openapi.yaml lists the same\n"
-"\n"
-"environment:\n"
-"  DATABASE_URL               libpq URI or conninfo (required by serve, migrate)\n"
-"  PROCSVC_DB_WAIT_S          seconds serve and migrate wait for a database that\n"
-"                             is not up yet (default 0: try once)\n"
-"  PROCSVC_LISTEN             [address:]port to listen on (default 127.0.0.1:8080)\n"
-"  PROCSVC_THREADS            HTTP connections served at once (default 256)\n"
-"  PROCSVC_DB_POOL            database connections (default 4 x CPU cores + 4);\n"
-"                             a request holds one only while it runs SQL\n"
-"  PROCSVC_DB_WAIT_MS         longest wait of a request for a free database\n"
-"                             connection (or decode memory) before 503 (default 2000)\n"
-"  PROCSVC_APPS               accepted apps: code:secret[,code:secret...]\n"
-"  PROCSVC_AUTH=off           accept any app (logs a warning; for local use only)\n"
-"  PROCSVC_MAX_BODY           largest request body in bytes (default 4194304)\n"
-"  PROCSVC_DECODE_MEMORY      bytes large request bodies may hold at once while\n"
-"                             they are decoded (default 1073741824)\n"
-"  PROCSVC_REQUEST_TIMEOUT_MS time a client has to send its request (default 10000)\n"
-"  PROCSVC_IDEMPOTENCY_TTL_S  seconds a write's answer is kept for retries with its\n"
-"                             X-Idempotency-Key (default 86400)\n"
-"  PROCSVC_SHUTDOWN_TIMEOUT_S on SIGTERM, longest wait for requests in flight to\n"
-"                             finish; new ones get 503 meanwhile (default 15)\n"
-"  PROCSVC_LOG_LEVEL          least severe log lines written: debug, info, warn,\n"
-"                             error (default info)\n"
-"  PROCSVC_LOG_PROBES=off     no access lines for GET /healthz, /readyz, /metrics\n"
-"                             (they are still counted in /metrics)\n"
-"  PROCSVC_PREPARE=off        no named prepared statements, no startup options:\n"
-"                             behind PgBouncer in transaction mode (default on)\n"
-"  PROCSVC_READ_URL           a streaming replica of DATABASE_URL for the list\n"
-"                             APIs (default: none, everything on the primary)\n"
-"  PROCSVC_READ_MAX_LAG_MS    lists go to the primary while the replica is\n"
-"                             further behind than this (default 1000)\n"
-"  PROCSVC_MIGRATIONS         migrations directory (default: ./migrations, then\n"
-"                             ../share/procsvc/migrations beside the binary,\n"
-"                             then /usr/share/procsvc/migrations)\n"
-"\n"
-"exit status: 0 ok, 1 runtime failure, 2 bad usage or configuration.\n";
+    "usage: procsvc serve\n"
+    "       procsvc migrate up [N] | down [N] [--yes] | status\n"
+    "       procsvc probe [--live] [--timeout SECONDS]\n"
+    "       procsvc routes\n"
+    "       procsvc --help | --version\n"
+    "\n"
+    "procsvc serves the BlueKing CMDB service-instance and process APIs\n"
+    "(create_service_instance, create_process_instance, list_process_instance,\n"
+    "service and process templates, and its own topology mirror) over HTTP,\n"
+    "storing everything in PostgreSQL.\n"
+    "\n"
+    "commands:\n"
+    "  serve            run the HTTP server until SIGINT or SIGTERM\n"
+    "  migrate up [N]   apply N pending migrations (default: all)\n"
+    "  migrate down [N] revert the N newest migrations (default: 1); reverting\n"
+    "                   the last one drops every table, and needs N or --yes\n"
+    "  migrate status   print the schema version and whether it is dirty\n"
+    "  probe            GET /readyz (--live: /healthz) of the server on\n"
+    "                   PROCSVC_LISTEN; exit 0 when it answers 200 (health checks)\n"
+    "  routes           print every method and path served, \"METHOD /path\" per line\n"
+    "                   (ESB paths with their trailing slash; the form without\n"
+    "                   it is the same route); openapi.yaml lists the same\n"
+    "\n"
+    "environment:\n"
+    "  DATABASE_URL               libpq URI or conninfo (required by serve, migrate)\n"
+    "  PROCSVC_DB_WAIT_S          seconds serve and migrate wait for a database that\n"
+    "                             is not up yet (default 0: try once)\n"
+    "  PROCSVC_LISTEN             [address:]port to listen on (default 127.0.0.1:8080)\n"
+    "  PROCSVC_THREADS            HTTP connections served at once (default 256)\n"
+    "  PROCSVC_DB_POOL            database connections (default 4 x CPU cores + 4);\n"
+    "                             a request holds one only while it runs SQL\n"
+    "  PROCSVC_DB_WAIT_MS         longest wait of a request for a free database\n"
+    "                             connection (or decode memory) before 503 (default 2000)\n"
+    "  PROCSVC_APPS               accepted apps: code:secret[,code:secret...]\n"
+    "  PROCSVC_AUTH=off           accept any app (logs a warning; for local use only)\n"
+    "  PROCSVC_MAX_BODY           largest request body in bytes (default 4194304)\n"
+    "  PROCSVC_DECODE_MEMORY      bytes large request bodies may hold at once while\n"
+    "                             they are decoded (default 1073741824)\n"
+    "  PROCSVC_REQUEST_TIMEOUT_MS time a client has to send its request (default 10000)\n"
+    "  PROCSVC_IDEMPOTENCY_TTL_S  seconds a write's answer is kept for retries with its\n"
+    "                             X-Idempotency-Key (default 86400)\n"
+    "  PROCSVC_SHUTDOWN_TIMEOUT_S on SIGTERM, longest wait for requests in flight to\n"
+    "                             finish; new ones get 503 meanwhile (default 15)\n"
+    "  PROCSVC_LOG_LEVEL          least severe log lines written: debug, info, warn,\n"
+    "                             error (default info)\n"
+    "  PROCSVC_LOG_PROBES=off     no access lines for GET /healthz, /readyz, /metrics\n"
+    "                             (they are still counted in /metrics)\n"
+    "  PROCSVC_PREPARE=off        no named prepared statements, no startup options:\n"
+    "                             behind PgBouncer in transaction mode (default on)\n"
+    "  PROCSVC_READ_URL           a streaming replica of DATABASE_URL for the list\n"
+    "                             APIs (default: none, everything on the primary)\n"
+    "  PROCSVC_READ_MAX_LAG_MS    lists go to the primary while the replica is\n"
+    "                             further behind than this (default 1000)\n"
+    "  PROCSVC_MIGRATIONS         migrations directory (default: ./migrations, then\n"
+    "                             ../share/procsvc/migrations beside the binary,\n"
+    "                             then /usr/share/procsvc/migrations)\n"
+    "\n"
+    "exit status: 0 ok, 1 runtime failure, 2 bad usage or configuration.\n";
 
 static int config_error(const char *fmt, ...) ERR_PRINTF(1, 2);
 
@@ -293,8 +293,10 @@ parse_migrate_args(int argc, char **argv, struct migrate_args *a)
 		errno = 0;
 		a->steps = strtol(argv[i], &end, 10);
 		if (errno != 0 || *end != '\0' || end == argv[i] || a->steps < 1)
-			return config_error("migrate %s: the step count must be a positive "
-			    "integer, not \"%s\"", a->cmd, argv[i]);
+			return config_error(
+			    "migrate %s: the step count must be a positive "
+			    "integer, not \"%s\"",
+			    a->cmd, argv[i]);
 		counted = true;
 	}
 	/* An explicit count says how far to go; without one, down is one step. */
@@ -350,13 +352,14 @@ cmd_migrate(int argc, char **argv)
 			goto out;
 		printf("version %" PRId64 "%s (latest %" PRId64 ")%s\n", version,
 		    dirty ? " dirty" : "", migrate_latest(&set),
-		    dirty ? ": a migration failed; repair, then fix schema_migrations" :
-		    version == migrate_latest(&set) ? ": up to date" : ": migrations pending");
+		    dirty                               ? ": a migration failed; repair, then fix schema_migrations" :
+			version == migrate_latest(&set) ? ": up to date" :
+							  ": migrations pending");
 		rc = 0;
 		goto out;
 	}
 	if ((strcmp(a.cmd, "up") == 0 ? migrate_up(db, &set, a.steps, &e) :
-	    migrate_down(db, &set, a.steps, a.yes, &e)) != 0) {
+					migrate_down(db, &set, a.steps, a.yes, &e)) != 0) {
 		if (e.code == ERR_TOO_MANY)
 			rc = EXIT_CONFIG;
 		goto out;
@@ -414,10 +417,12 @@ check_session_settings(struct db *db, const char *where)
 	    db_setting(db, "statement_timeout", timeout, sizeof(timeout), &e) != 0)
 		return; /* check_database says why */
 	if (strcmp(path, "public") != 0 || strcmp(timeout, "0") == 0)
-		log_warn("PROCSVC_PREPARE=off: sessions of %s have search_path \"%s\" and "
+		log_warn(
+		    "PROCSVC_PREPARE=off: sessions of %s have search_path \"%s\" and "
 		    "statement_timeout %s, which procsvc cannot set through a transaction pooler; "
 		    "set search_path = public and a statement_timeout (10s) on the role "
-		    "(ALTER ROLE ... SET) or in the pooler's connect_query", where, path, timeout);
+		    "(ALTER ROLE ... SET) or in the pooler's connect_query",
+		    where, path, timeout);
 }
 
 static void
@@ -431,8 +436,10 @@ check_database(const char *url, long wait_s, int64_t latest, bool unprepared)
 
 	db_redact(url, where, sizeof(where));
 	if (db_conninfo_connect(url, wait_s, &e) != 0) {
-		log_warn("%s; serving anyway: API requests answer 503 and /readyz 503 "
-		    "until the database can be reached", e.msg);
+		log_warn(
+		    "%s; serving anyway: API requests answer 503 and /readyz 503 "
+		    "until the database can be reached",
+		    e.msg);
 		return;
 	}
 	db = db_new(url);
@@ -445,11 +452,12 @@ check_database(const char *url, long wait_s, int64_t latest, bool unprepared)
 		    err_isset(&e) ? e.msg : "out of memory");
 	} else if (dirty || version < latest) {
 		log_warn("database %s: schema version %" PRId64 "%s, this build needs %" PRId64
-		    "; /readyz answers 503 until `procsvc migrate up` has run", where, version,
+			 "; /readyz answers 503 until `procsvc migrate up` has run",
+		    where, version,
 		    dirty ? " (dirty: a migration failed half-way)" : "", latest);
 	} else if (version > latest) {
 		log_info("database %s: schema version %" PRId64 ", newer than this build's %" PRId64
-		    " (a newer release migrated it; migrations only expand, so this one serves)",
+			 " (a newer release migrated it; migrations only expand, so this one serves)",
 		    where, version, latest);
 	} else {
 		log_info("database %s: schema version %" PRId64 " (current)", where, version);
@@ -507,8 +515,10 @@ cmd_serve(void)
 	}
 	if (prepare != NULL && *prepare != '\0' && strcmp(prepare, "off") != 0 &&
 	    strcmp(prepare, "on") != 0) {
-		rc = config_error("PROCSVC_PREPARE=%s: use \"off\" (behind a transaction pooler) "
-		    "or leave it unset", prepare);
+		rc = config_error(
+		    "PROCSVC_PREPARE=%s: use \"off\" (behind a transaction pooler) "
+		    "or leave it unset",
+		    prepare);
 		goto out;
 	}
 	api.unprepared = prepare != NULL && strcmp(prepare, "off") == 0;
@@ -545,7 +555,8 @@ cmd_serve(void)
 	check_database(api.conninfo, wait_s, api.schema_version, api.unprepared);
 	if (api.read_conninfo != NULL) {
 		char where[512];
-		log_info("lists read from the replica %s while it is at most %ld ms behind "
+		log_info(
+		    "lists read from the replica %s while it is at most %ld ms behind "
 		    "(PROCSVC_READ_MAX_LAG_MS), else from the primary",
 		    db_redact(api.read_conninfo, where, sizeof(where)), max_lag);
 	}
@@ -573,12 +584,16 @@ cmd_serve(void)
 	 * answer any more, but its transaction ends as it would have:
 	 * committed with its answer stored under its idempotency key, or not
 	 * at all. */
-	log_info("signal %d: stopping; requests in flight get up to %ld s "
-	    "(PROCSVC_SHUTDOWN_TIMEOUT_S), new ones 503", sig, shutdown_s);
+	log_info(
+	    "signal %d: stopping; requests in flight get up to %ld s "
+	    "(PROCSVC_SHUTDOWN_TIMEOUT_S), new ones 503",
+	    sig, shutdown_s);
 	left = http_drain(server, shutdown_s * 1000);
 	if (left > 0)
-		log_warn("stopping with %ld requests still running after %ld s; "
-		    "their clients get no answer", left, shutdown_s);
+		log_warn(
+		    "stopping with %ld requests still running after %ld s; "
+		    "their clients get no answer",
+		    left, shutdown_s);
 	http_stop(server);
 	log_info("stopped");
 	rc = 0;
@@ -609,11 +624,15 @@ cmd_probe(int argc, char **argv)
 			errno = 0;
 			timeout_s = strtol(argv[++i], &end, 10);
 			if (errno != 0 || *end != '\0' || timeout_s < 1 || timeout_s > 600)
-				return config_error("probe --timeout: \"%s\" is not a number of seconds "
-				    "in 1..600", argv[i]);
+				return config_error(
+				    "probe --timeout: \"%s\" is not a number of seconds "
+				    "in 1..600",
+				    argv[i]);
 		} else {
-			return config_error("probe: unexpected argument \"%s\"; usage: procsvc probe "
-			    "[--live] [--timeout SECONDS]", argv[i]);
+			return config_error(
+			    "probe: unexpected argument \"%s\"; usage: procsvc probe "
+			    "[--live] [--timeout SECONDS]",
+			    argv[i]);
 		}
 	}
 	if (spec == NULL || *spec == '\0')
@@ -647,8 +666,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0) {
 		if (argc > 2)
-			return config_error("serve takes no arguments (got \"%s\"); it is configured "
-			    "through the environment, see procsvc --help", argv[2]);
+			return config_error(
+			    "serve takes no arguments (got \"%s\"); it is configured "
+			    "through the environment, see procsvc --help",
+			    argv[2]);
 		return cmd_serve();
 	}
 	if (strcmp(argv[1], "migrate") == 0)

@@ -137,8 +137,10 @@ probe_get(const struct addr *a, const char *path, long timeout_ms,
 	freeaddrinfo(res);
 	if (fd < 0)
 		return -1;
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s:%d\r\n"
-	    "User-Agent: procsvc-probe\r\nConnection: close\r\n\r\n", path, host, a->port);
+	snprintf(req, sizeof(req),
+	    "GET %s HTTP/1.0\r\nHost: %s:%d\r\n"
+	    "User-Agent: procsvc-probe\r\nConnection: close\r\n\r\n",
+	    path, host, a->port);
 	if (exchange(fd, req, resp, sizeof(resp), deadline, e) < 0)
 		goto out;
 	if (sscanf(resp, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 100 || status > 599) {

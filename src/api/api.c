@@ -31,7 +31,7 @@ api_init(const struct api_config *cfg, struct err *e)
 {
 	config = cfg;
 	if (svc_init(cfg->conninfo, cfg->db_pool, cfg->db_wait_ms, cfg->unprepared,
-	    cfg->schema_version, e) != 0)
+		cfg->schema_version, e) != 0)
 		return -1;
 	if (cfg->read_conninfo != NULL &&
 	    svc_init_replica(cfg->read_conninfo, cfg->read_max_lag_ms, e) != 0) {
@@ -336,7 +336,7 @@ parse_held(const char *body, size_t len, json_t **out, size_t *held,
 		return -1;
 	/* The tree, the structs decoded from it, and the text. */
 	if (budget_take(&decode_budget, 2 * cost + textlen,
-	    config ? config->decode_wait_ms : 0, held) != 0) {
+		config ? config->decode_wait_ms : 0, held) != 0) {
 		log_warn("a %zu-byte body waited %ld ms for decode memory (PROCSVC_DECODE_MEMORY)",
 		    len, config ? config->decode_wait_ms : 0L);
 		err_server(e, "server busy with large requests, retry later");
@@ -550,7 +550,8 @@ app_auth_problem(const struct api_call *call, json_t *hdr, json_t *body,
 		else if (call->hdr_authorization != NULL && hdr == NULL)
 			snprintf(buf, n, "X-Bkapi-Authorization is not a JSON object");
 		else
-			snprintf(buf, n, "no credentials (bk_app_code/bk_app_secret in the body "
+			snprintf(buf, n,
+			    "no credentials (bk_app_code/bk_app_secret in the body "
 			    "or X-Bkapi-Authorization)");
 	} else if (secret == NULL) {
 		snprintf(buf, n, "%sbk_app_secret is %s", where,
@@ -703,8 +704,10 @@ idem_key(const struct api_call *call, const char *app, char *key, struct err *e)
 	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
 		n--;
 	if (n == 0) {
-		err_set(e, ERR_BAD_VALUE, IDEM_HEADER, "is empty; a key is 1-%d printable "
-		    "ASCII characters without spaces (0x21-0x7E), such as a UUID", API_IDEM_KEY_MAX);
+		err_set(e, ERR_BAD_VALUE, IDEM_HEADER,
+		    "is empty; a key is 1-%d printable "
+		    "ASCII characters without spaces (0x21-0x7E), such as a UUID",
+		    API_IDEM_KEY_MAX);
 		return -1;
 	}
 	if (n > API_IDEM_KEY_MAX) {
@@ -715,15 +718,19 @@ idem_key(const struct api_call *call, const char *app, char *key, struct err *e)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
 		if (c < 0x21 || c > 0x7e) {
-			err_set(e, ERR_BAD_VALUE, IDEM_HEADER, "byte %zu is 0x%02x%s; a key is 1-%d "
-			    "printable ASCII characters without spaces (0x21-0x7E)", i + 1, c,
+			err_set(e, ERR_BAD_VALUE, IDEM_HEADER,
+			    "byte %zu is 0x%02x%s; a key is 1-%d "
+			    "printable ASCII characters without spaces (0x21-0x7E)",
+			    i + 1, c,
 			    c == ' ' ? " (a space)" : "", API_IDEM_KEY_MAX);
 			return -1;
 		}
 	}
 	if (strlen(app) > API_IDEM_APP_MAX) {
-		err_set(e, ERR_BAD_VALUE, "bk_app_code", "is longer than %d bytes, too long to "
-		    "scope an " IDEM_HEADER, API_IDEM_APP_MAX);
+		err_set(e, ERR_BAD_VALUE, "bk_app_code",
+		    "is longer than %d bytes, too long to "
+		    "scope an " IDEM_HEADER,
+		    API_IDEM_APP_MAX);
 		return -1;
 	}
 	memcpy(key, v, n);
@@ -796,11 +803,13 @@ finish_keyed(const struct svc_req *req, struct svc_idem *k, const char *key,
 		if (strcmp(k->first_api, k->api) != 0)
 			err_set_http(&out->err, 409, ERR_BAD_VALUE, IDEM_HEADER,
 			    "%s was already used for another request (%s); a key belongs to one "
-			    "request, send a new key for a new request", q, k->first_api);
+			    "request, send a new key for a new request",
+			    q, k->first_api);
 		else
 			err_set_http(&out->err, 409, ERR_BAD_VALUE, IDEM_HEADER,
 			    "%s was already used for another request (%s with a different body); "
-			    "a key belongs to one request, send a new key for a new request", q,
+			    "a key belongs to one request, send a new key for a new request",
+			    q,
 			    k->first_api);
 	} else if (reply_text(out, k->answer, k->answer_len) != 0) {
 		err_oom(&out->err);
@@ -815,10 +824,10 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 	json_t *body = NULL;
 	const char *tenant;
 	struct svc_req req;
-	struct svc_ctx *ctx = NULL;  /* owned */
-	char *username = NULL;       /* owned */
-	char *app = NULL;            /* owned */
-	size_t held = 0;             /* decode memory, given back at the end */
+	struct svc_ctx *ctx = NULL; /* owned */
+	char *username = NULL;      /* owned */
+	char *app = NULL;           /* owned */
+	size_t held = 0;            /* decode memory, given back at the end */
 	struct svc_idem idem = { 0 };
 	char key[API_IDEM_KEY_MAX + 1];
 	bool keyed = call->hdr_idem_key != NULL || call->hdr_idem_key_repeated;
@@ -830,7 +839,8 @@ serve(api_handler h, api_text_handler th, const struct api_call *call,
 	if (authenticate(call, body, out, &username, &app, &out->err) != 0)
 		goto out;
 	tenant = call->hdr_tenant ? call->hdr_tenant :
-	    call->hdr_tenant_alt ? call->hdr_tenant_alt : "0";
+	    call->hdr_tenant_alt  ? call->hdr_tenant_alt :
+				    "0";
 	if (!tenant_ok(tenant)) {
 		err_set(&out->err, ERR_BAD_VALUE, "bk_supplier_account",
 		    "the tenant must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'");

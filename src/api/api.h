@@ -28,20 +28,20 @@ struct api_app {
 struct api_config {
 	struct api_app *apps;
 	size_t napps;
-	bool auth_off;        /* PROCSVC_AUTH=off: any app is accepted */
-	const char *conninfo; /* DATABASE_URL */
-	int64_t schema_version; /* /readyz wants at least this */
-	size_t db_pool;       /* PROCSVC_DB_POOL: database connections */
-	long db_wait_ms;      /* PROCSVC_DB_WAIT_MS: longest wait for one
+	bool auth_off;             /* PROCSVC_AUTH=off: any app is accepted */
+	const char *conninfo;      /* DATABASE_URL */
+	int64_t schema_version;    /* /readyz wants at least this */
+	size_t db_pool;            /* PROCSVC_DB_POOL: database connections */
+	long db_wait_ms;           /* PROCSVC_DB_WAIT_MS: longest wait for one
 	                       * before 503 */
-	size_t decode_memory; /* PROCSVC_DECODE_MEMORY: bytes large bodies may
+	size_t decode_memory;      /* PROCSVC_DECODE_MEMORY: bytes large bodies may
 	                       * hold while decoded, all together */
-	long decode_wait_ms;  /* longest wait for decode memory before 503 */
-	bool unprepared;      /* PROCSVC_PREPARE=off: behind a transaction pooler */
+	long decode_wait_ms;       /* longest wait for decode memory before 503 */
+	bool unprepared;           /* PROCSVC_PREPARE=off: behind a transaction pooler */
 	const char *read_conninfo; /* PROCSVC_READ_URL: lists' replica, or NULL */
-	long read_max_lag_ms; /* PROCSVC_READ_MAX_LAG_MS: beyond it, lists go
+	long read_max_lag_ms;      /* PROCSVC_READ_MAX_LAG_MS: beyond it, lists go
 	                       * to the primary */
-	long idem_ttl_s;      /* PROCSVC_IDEMPOTENCY_TTL_S: how long a key's
+	long idem_ttl_s;           /* PROCSVC_IDEMPOTENCY_TTL_S: how long a key's
 	                       * answer is kept; 0 for the default (a day) */
 };
 
@@ -69,8 +69,8 @@ struct api_gauges {
 	unsigned long long db_wait_timeouts;
 	unsigned long long decode_bytes, decode_waiting;
 	unsigned long long replica_up; /* 1 while lists are read on the replica */
-	bool replica;         /* PROCSVC_READ_URL is set; then: */
-	double replica_lag_s; /* behind the primary; negative: not known */
+	bool replica;                  /* PROCSVC_READ_URL is set; then: */
+	double replica_lag_s;          /* behind the primary; negative: not known */
 };
 void api_gauges(struct api_gauges *out);
 
@@ -95,16 +95,16 @@ typedef int (*api_text_handler)(const struct svc_req *req, json_t *body,
 struct api_call {
 	const char *body;
 	size_t body_len;
-	const char *hdr_authorization;  /* X-Bkapi-Authorization */
-	const char *hdr_user;           /* X-Bkcmdb-User */
-	const char *hdr_bk_user;        /* BK_User */
-	const char *hdr_tenant;         /* X-Bkcmdb-Supplier-Account */
-	const char *hdr_tenant_alt;     /* HTTP_BK_SUPPLIER_ACCOUNT */
+	const char *hdr_authorization; /* X-Bkapi-Authorization */
+	const char *hdr_user;          /* X-Bkcmdb-User */
+	const char *hdr_bk_user;       /* BK_User */
+	const char *hdr_tenant;        /* X-Bkcmdb-Supplier-Account */
+	const char *hdr_tenant_alt;    /* HTTP_BK_SUPPLIER_ACCOUNT */
 	/* The write APIs only (the lists ignore the header): X-Idempotency-Key
 	 * as sent (NULL: absent), and whether it was sent more than once. */
 	const char *hdr_idem_key;
 	bool hdr_idem_key_repeated;
-	const char *api;                /* the API's name; with a key: required */
+	const char *api; /* the API's name; with a key: required */
 };
 
 /* Longest X-Idempotency-Key (bytes of 0x21-0x7E, after trimming the
@@ -118,16 +118,16 @@ struct api_call {
 #define API_OPERATOR_MAX 128
 
 struct api_reply {
-	json_t *data;          /* success: owned by the reply; NULL on failure */
-	struct jbuf text;      /* success of an api_text_handler: the data */
-	bool has_text;         /* text holds the data (data is NULL) */
-	struct err err;        /* failure: code, HTTP status, message */
+	json_t *data;     /* success: owned by the reply; NULL on failure */
+	struct jbuf text; /* success of an api_text_handler: the data */
+	bool has_text;    /* text holds the data (data is NULL) */
+	struct err err;   /* failure: code, HTTP status, message */
 	/* failure: the whole message when err.msg holds a shortened one
 	 * (svc_req.long_msg); owned by the reply, NULL when none */
 	char *long_msg;
-	char app_code[65];     /* for the access log (never the secret) */
+	char app_code[65]; /* for the access log (never the secret) */
 	char username[129];
-	char tenant[65];       /* the tenant the request ran as; "" when refused first */
+	char tenant[65]; /* the tenant the request ran as; "" when refused first */
 };
 
 /*

@@ -138,7 +138,7 @@ decode_changes(json_t *body, struct svc_proc_changes *c, struct err *e)
 
 	if (api_get_id(body, "", "bk_biz_id", &c->biz_id, e) != 0 ||
 	    api_get_array_later(body, "", "processes", SVC_MAX_BATCH, "processes", &items,
-	    &over, e) != 0)
+		&over, e) != 0)
 		return -1;
 	if (err_isset(&over))
 		return api_report_later(&over, e);

@@ -100,7 +100,9 @@ decode_scalar(json_t *j, struct pval *p, const struct proc_attr *a,
     const char *path)
 {
 	static const char *const want[] = {
-		[PA_STR] = "a string", [PA_INT] = "an integer", [PA_BOOL] = "a boolean",
+		[PA_STR] = "a string",
+		[PA_INT] = "an integer",
+		[PA_BOOL] = "a boolean",
 		[PA_BIND] = "an array",
 	};
 	bool ok;
@@ -139,7 +141,7 @@ merge_row_id(json_t *row, struct bind_row *r, struct jpath *p)
 	int rc = 0;
 
 	if (decode_scalar(json_object_get(row, ROW_ID), &alias,
-	    &bind_keys[BKI_TEMPLATE_ROW_ID], jpath_str(p)) != 0)
+		&bind_keys[BKI_TEMPLATE_ROW_ID], jpath_str(p)) != 0)
 		rc = -1;
 	else if (alias.state == PV_SET && tri->state == PV_SET && alias.i != tri->i)
 		rc = row_set_bad(r, ERR_BAD_VALUE, jpath_str(p),
@@ -318,7 +320,8 @@ tpl_ip_syntax_ok(const char *s, char *why, size_t whylen)
 
 	if (s[0] == '\0' || (s[0] >= '1' && s[0] <= '8' && s[1] == '\0'))
 		return true;
-	snprintf(why, whylen, "%s is not a bind ip code: use \"1\" (127.0.0.1), "
+	snprintf(why, whylen,
+	    "%s is not a bind ip code: use \"1\" (127.0.0.1), "
 	    "\"2\" (0.0.0.0), \"3\" (first inner IPv4), \"4\" (first outer IPv4), "
 	    "\"5\" (::1), \"6\" (::), \"7\" (first inner IPv6) or \"8\" (first outer IPv6)",
 	    err_quote(q, sizeof(q), s));
@@ -619,8 +622,9 @@ encode_scalar(const struct pval *p, const struct proc_attr *a)
 	case PA_STR:
 		return json_string(set && p->s != NULL ? p->s : "");
 	case PA_INT:
-		return set ? json_integer(p->i) :
-		    (a->flags & PA_ZERO_DEFAULT) ? json_integer(0) : json_null();
+		return set                       ? json_integer(p->i) :
+		    (a->flags & PA_ZERO_DEFAULT) ? json_integer(0) :
+						   json_null();
 	case PA_BOOL:
 		return json_boolean(set && p->b);
 	default:
@@ -766,8 +770,7 @@ procjson_encode_template(const struct proc_values *v,
 			val = tpl_prop(json_null(), true);
 		} else if (a->kind == PA_BIND) {
 			val = json_object();
-			if (val != NULL && json_object_set_new(val, "value",
-			    encode_rows(v, row_locked, true)) != 0) {
+			if (val != NULL && json_object_set_new(val, "value", encode_rows(v, row_locked, true)) != 0) {
 				json_decref(val);
 				val = NULL;
 			}

@@ -65,8 +65,7 @@ decode(json_t *body, bool detail, struct svc_si_query *q, struct err *e)
 	    api_get_ids(body, "bk_host_ids", SVC_MAX_FILTER_IDS, &q->host_ids, &over, e) != 0 ||
 	    api_get_ids(body, "service_instance_ids", SVC_MAX_FILTER_IDS, &q->ids, &over, e) != 0)
 		return -1;
-	if (detail && (api_get_ids(body, "bk_host_list", SVC_MAX_FILTER_IDS, &q->host_list, &over, e) != 0 ||
-	    api_get_id(body, "", "bk_host_id", &q->host_id, e) != 0))
+	if (detail && (api_get_ids(body, "bk_host_list", SVC_MAX_FILTER_IDS, &q->host_list, &over, e) != 0 || api_get_id(body, "", "bk_host_id", &q->host_id, e) != 0))
 		return -1;
 	/* selectors: anything but [] is refused at row 5, whatever its size. */
 	if (get_string(body, "", "search_key", &q->search_key, e) != 0 ||

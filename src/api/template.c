@@ -158,7 +158,7 @@ encode_ptmpl(const struct proc_template *t)
 {
 	const struct pval *name = &t->v.attr[PAI_PROCESS_NAME];
 	json_t *prop = procjson_encode_template(&t->v, t->locked,
-	    (const bool (*)[BIND_KEY_COUNT])t->row_locked);
+	    (const bool(*)[BIND_KEY_COUNT])t->row_locked);
 
 	if (prop == NULL)
 		return NULL;

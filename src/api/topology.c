@@ -98,7 +98,7 @@ int
 api_upsert_hosts(const struct svc_req *req, json_t *body, json_t **data,
     struct err *e)
 {
-	struct topo_hosts hosts = { 0 };  /* owned here */
+	struct topo_hosts hosts = { 0 }; /* owned here */
 	int rc = -1;
 
 	if (decode_hosts(body, &hosts, e) != 0 ||
@@ -161,7 +161,7 @@ int
 api_upsert_modules(const struct svc_req *req, json_t *body, json_t **data,
     struct err *e)
 {
-	struct topo_modules modules = { 0 };  /* owned here */
+	struct topo_modules modules = { 0 }; /* owned here */
 	int rc = -1;
 
 	if (decode_modules(body, &modules, e) != 0 ||
@@ -221,7 +221,7 @@ encode_module_hosts(const struct topo_module_hosts *in)
 		return NULL;
 	}
 	if (json_object_set_new(o, "bk_host_ids", ids) != 0) {
-		json_decref(o);  /* set_new released ids already */
+		json_decref(o); /* set_new released ids already */
 		return NULL;
 	}
 	return o;
@@ -231,7 +231,7 @@ int
 api_set_module_hosts(const struct svc_req *req, json_t *body, json_t **data,
     struct err *e)
 {
-	struct topo_module_hosts in = { 0 };  /* owned here */
+	struct topo_module_hosts in = { 0 }; /* owned here */
 	int rc = -1;
 
 	if (decode_module_hosts(body, &in, e) != 0 ||

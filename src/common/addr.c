@@ -23,7 +23,7 @@ host_name_ok(const char *h)
 {
 	size_t label = 0;
 
-	for (const char *p = h; ; p++) {
+	for (const char *p = h;; p++) {
 		if (*p == '.' || *p == '\0') {
 			if (label == 0 || label > 63 || p[-1] == '-')
 				return false;
@@ -33,7 +33,7 @@ host_name_ok(const char *h)
 			continue;
 		}
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || (*p == '-' && label > 0)))
+			(*p >= '0' && *p <= '9') || (*p == '-' && label > 0)))
 			return false;
 		label++;
 	}
@@ -51,20 +51,26 @@ addr_parse(const char *spec, struct addr *a, struct err *e)
 	memset(a, 0, sizeof(*a));
 	err_quote(q, sizeof(q), spec);
 	if (spec[0] == '[' || (colon != NULL && memchr(spec, ':', hostlen) != NULL)) {
-		err_set(e, ERR_BAD_VALUE, NULL, "PROCSVC_LISTEN=%s: IPv6 addresses are not "
-		    "supported; use an IPv4 address or a host name, e.g. 127.0.0.1:8080", q);
+		err_set(e, ERR_BAD_VALUE, NULL,
+		    "PROCSVC_LISTEN=%s: IPv6 addresses are not "
+		    "supported; use an IPv4 address or a host name, e.g. 127.0.0.1:8080",
+		    q);
 		return -1;
 	}
 	if (!all_digits(port, strlen(port)) || strlen(port) > 5 ||
 	    (p = strtol(port, NULL, 10)) < 1 || p > 65535) {
-		err_set(e, ERR_BAD_VALUE, NULL, "PROCSVC_LISTEN=%s: the port must be a number "
-		    "in 1..65535, as in 127.0.0.1:8080 or 8080", q);
+		err_set(e, ERR_BAD_VALUE, NULL,
+		    "PROCSVC_LISTEN=%s: the port must be a number "
+		    "in 1..65535, as in 127.0.0.1:8080 or 8080",
+		    q);
 		return -1;
 	}
 	if (colon != NULL) {
 		if (hostlen == 0 || hostlen >= sizeof(a->host)) {
-			err_set(e, ERR_BAD_VALUE, NULL, "PROCSVC_LISTEN=%s: the address before "
-			    "':' is %s", q, hostlen ? "too long" : "empty");
+			err_set(e, ERR_BAD_VALUE, NULL,
+			    "PROCSVC_LISTEN=%s: the address before "
+			    "':' is %s",
+			    q, hostlen ? "too long" : "empty");
 			return -1;
 		}
 		memcpy(a->host, spec, hostlen);
@@ -78,8 +84,10 @@ addr_parse(const char *spec, struct addr *a, struct err *e)
 				return -1;
 			}
 		} else if (!host_name_ok(a->host)) {
-			err_set(e, ERR_BAD_VALUE, NULL, "PROCSVC_LISTEN=%s: %s is neither an IPv4 "
-			    "address nor a host name", q, a->host);
+			err_set(e, ERR_BAD_VALUE, NULL,
+			    "PROCSVC_LISTEN=%s: %s is neither an IPv4 "
+			    "address nor a host name",
+			    q, a->host);
 			return -1;
 		}
 	}

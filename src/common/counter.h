@@ -38,13 +38,13 @@ enum counter_id {
 #define COUNTER_ENUM(id, name, labels, help) COUNTER_##id,
 	COUNTER_LIST(COUNTER_ENUM)
 #undef COUNTER_ENUM
-	COUNTER_COUNT
+	    COUNTER_COUNT
 };
 
 struct counter_def {
-	const char *name;    /* procsvc_db_errors_total */
-	const char *labels;  /* kind="connect", or "" */
-	const char *help;    /* NULL: same family as the line before */
+	const char *name;   /* procsvc_db_errors_total */
+	const char *labels; /* kind="connect", or "" */
+	const char *help;   /* NULL: same family as the line before */
 };
 
 /* COUNTER_LIST as data, indexed by enum counter_id. */

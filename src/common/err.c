@@ -16,7 +16,8 @@ err_cut_utf8(char *s)
 		return;
 	lead--;
 	need = ((unsigned char)s[lead] & 0xE0) == 0xC0 ? 2 :
-	    ((unsigned char)s[lead] & 0xF0) == 0xE0 ? 3 : 4;
+	    ((unsigned char)s[lead] & 0xF0) == 0xE0    ? 3 :
+							 4;
 	if (n - lead < need)
 		s[lead] = '\0';
 }

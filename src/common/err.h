@@ -17,16 +17,16 @@
 
 /* Contract codes (api-contract.md). Named by what they mean to a client. */
 enum {
-	ERR_BAD_JSON = 1199000,        /* structural: not JSON / wrong top-level type */
-	ERR_BAD_VALUE = 1199006,       /* out of range, bad syntax, wrong reference */
-	ERR_REQUIRED = 1199010,        /* a required value is missing */
-	ERR_WRONG_TYPE = 1199011,      /* a process attribute of the wrong JSON type */
-	ERR_DUPLICATE = 1199014,       /* uniqueness broken */
-	ERR_TOO_LONG = 1199015,        /* string longer than its limit */
-	ERR_NOT_FOUND = 1199019,       /* unknown service instance / API */
-	ERR_TOO_MANY = 1199035,        /* batch or body over its limit */
-	ERR_PAGE_LIMIT = 1199059,      /* page.limit over its maximum (bk-cmdb's CCErrCommPageLimitIsExceeded) */
-	ERR_SERVER = 1199999,          /* server fault (database, memory): retry later, HTTP 503 */
+	ERR_BAD_JSON = 1199000,   /* structural: not JSON / wrong top-level type */
+	ERR_BAD_VALUE = 1199006,  /* out of range, bad syntax, wrong reference */
+	ERR_REQUIRED = 1199010,   /* a required value is missing */
+	ERR_WRONG_TYPE = 1199011, /* a process attribute of the wrong JSON type */
+	ERR_DUPLICATE = 1199014,  /* uniqueness broken */
+	ERR_TOO_LONG = 1199015,   /* string longer than its limit */
+	ERR_NOT_FOUND = 1199019,  /* unknown service instance / API */
+	ERR_TOO_MANY = 1199035,   /* batch or body over its limit */
+	ERR_PAGE_LIMIT = 1199059, /* page.limit over its maximum (bk-cmdb's CCErrCommPageLimitIsExceeded) */
+	ERR_SERVER = 1199999,     /* server fault (database, memory): retry later, HTTP 503 */
 	ERR_MODULE_UNKNOWN = 1101034,
 	ERR_MODULE_OTHER_BIZ = 1113004,
 	ERR_HOST_NOT_IN_MODULE = 1110056,
@@ -40,10 +40,10 @@ enum {
 };
 
 struct err {
-	int code;          /* contract code; 0 = no error */
-	int http_status;   /* 200 for business errors; 401, 404, 405, 413, 503 */
-	char path[256];    /* e.g. instances[3].processes[0].process_info.bind_info[1].port */
-	char msg[768];     /* English; starts with the path when there is one */
+	int code;        /* contract code; 0 = no error */
+	int http_status; /* 200 for business errors; 401, 404, 405, 413, 503 */
+	char path[256];  /* e.g. instances[3].processes[0].process_info.bind_info[1].port */
+	char msg[768];   /* English; starts with the path when there is one */
 	/* The database constraint a write broke (unique, foreign key, check),
 	 * so that src/db/ can name the contract rule it stands for; "" for
 	 * every other error. Never shown to clients. */

@@ -25,9 +25,9 @@ struct jbuf {
 	char *buf;
 	size_t len, cap;
 	bool failed;
-	int depth;                   /* open objects and arrays */
-	bool first[JBUF_DEPTH];      /* nothing written yet at that level */
-	bool after_key;              /* a key was written: its value is next */
+	int depth;              /* open objects and arrays */
+	bool first[JBUF_DEPTH]; /* nothing written yet at that level */
+	bool after_key;         /* a key was written: its value is next */
 };
 
 /* An empty buffer with room for hint bytes (allocated on first write). */

@@ -23,21 +23,21 @@ enum {
 
 struct frame {
 	bool object;
-	size_t count;     /* members or elements so far */
-	size_t cut_from;  /* arrays: where the cut began, when cutting */
+	size_t count;    /* members or elements so far */
+	size_t cut_from; /* arrays: where the cut began, when cutting */
 	bool cutting;
 };
 
 /* What the scanner expects next (after skipping whitespace). */
 enum want {
-	W_TOP,           /* the first value: an object or an array */
+	W_TOP, /* the first value: an object or an array */
 	W_VALUE,
-	W_VALUE_OR_END,  /* just after '[' */
-	W_KEY_OR_END,    /* just after '{' */
-	W_KEY,           /* after ',' in an object */
+	W_VALUE_OR_END, /* just after '[' */
+	W_KEY_OR_END,   /* just after '{' */
+	W_KEY,          /* after ',' in an object */
 	W_COLON,
-	W_NEXT,          /* ',' or the closing bracket */
-	W_DONE,          /* only whitespace may follow */
+	W_NEXT, /* ',' or the closing bracket */
+	W_DONE, /* only whitespace may follow */
 };
 
 struct scanner {
@@ -47,7 +47,7 @@ struct scanner {
 	size_t keep;
 	struct frame stack[JSCAN_DEPTH_CAP];
 	int depth;
-	int cut_depth;    /* depth of the array being cut; 0 = none */
+	int cut_depth; /* depth of the array being cut; 0 = none */
 	size_t cuts_cap;
 	struct jscan *out;
 };
@@ -173,7 +173,7 @@ scan_unicode(struct scanner *sc, size_t *bytes)
 	}
 	if (cp == 0)
 		saw_nul(sc);
-	*bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+	*bytes += cp < 0x80 ? 1 : (cp < 0x800 ? 2 : 3);
 	return true;
 }
 
@@ -262,8 +262,7 @@ scan_number(struct scanner *sc)
 		if (!scan_digits(sc))
 			return syntax(sc, "invalid number");
 	}
-	if (sc->pos < sc->len && (is_digit((unsigned char)sc->s[sc->pos]) ||
-	    sc->s[sc->pos] == '.'))
+	if (sc->pos < sc->len && (is_digit((unsigned char)sc->s[sc->pos]) || sc->s[sc->pos] == '.'))
 		return syntax(sc, "invalid number");
 	return true;
 }

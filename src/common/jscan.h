@@ -31,9 +31,9 @@
 #define JSCAN_DEPTH_CAP 256
 
 enum jscan_status {
-	JSCAN_OK,      /* one valid JSON object or array */
-	JSCAN_SYNTAX,  /* not valid JSON (or not UTF-8 inside a string) */
-	JSCAN_DEEP,    /* containers nested deeper than max_depth */
+	JSCAN_OK,     /* one valid JSON object or array */
+	JSCAN_SYNTAX, /* not valid JSON (or not UTF-8 inside a string) */
+	JSCAN_DEEP,   /* containers nested deeper than max_depth */
 };
 
 /* A byte range [from, to) of the text that may be dropped. */

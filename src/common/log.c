@@ -88,7 +88,7 @@ static size_t
 utf8_char(const char *s, size_t avail)
 {
 	unsigned char c = (unsigned char)s[0];
-	size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+	size_t n = c >= 0xF0 ? 4 : (c >= 0xE0 ? 3 : (c >= 0xC0 ? 2 : 0));
 
 	return n != 0 && n <= avail && utf8_valid(s, n) ? n : 0;
 }
@@ -258,8 +258,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	/* libpq's messages end in a line break: not part of the message. */
-	for (n = strlen(text); n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' ||
-	    text[n - 1] == ' '); n--)
+	for (n = strlen(text); n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '); n--)
 		text[n - 1] = '\0';
 	log_str(&l, "msg", text, sizeof(text));
 	log_end(&l);

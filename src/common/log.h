@@ -25,7 +25,10 @@
 
 #include "common/err.h"
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_level { LOG_DEBUG,
+	LOG_INFO,
+	LOG_WARN,
+	LOG_ERROR };
 
 #define LOG_LINE_MAX 4096
 /* Longest request id log_set_request keeps (envelope's REQUEST_ID_MAX). */
@@ -65,7 +68,7 @@ void log_set_request(const char *request_id);
 struct log_line {
 	char buf[LOG_LINE_MAX];
 	size_t len;
-	bool off;  /* filtered out: nothing is built or written */
+	bool off; /* filtered out: nothing is built or written */
 };
 
 void log_begin(struct log_line *l, enum log_level level);

@@ -11,26 +11,26 @@
 /* api-contract.md §5. The JSON key is also the column of table process. */
 const struct proc_attr proc_attrs[PROC_ATTR_COUNT] = {
 	/* name                     kind      min    max  flags */
-	[PAI_PROCESS_NAME]      = { "bk_process_name", PA_STR, 1, 256, PA_REQUIRED | PA_ALWAYS_LOCKED, NULL },
-	[PAI_FUNC_NAME]         = { "bk_func_name", PA_STR, 1, 256, PA_REQUIRED | PA_ALWAYS_LOCKED, NULL },
-	[PAI_FUNC_ID]           = { "bk_func_id", PA_STR, 0, 256, 0, NULL },
+	[PAI_PROCESS_NAME] = { "bk_process_name", PA_STR, 1, 256, PA_REQUIRED | PA_ALWAYS_LOCKED, NULL },
+	[PAI_FUNC_NAME] = { "bk_func_name", PA_STR, 1, 256, PA_REQUIRED | PA_ALWAYS_LOCKED, NULL },
+	[PAI_FUNC_ID] = { "bk_func_id", PA_STR, 0, 256, 0, NULL },
 	[PAI_START_PARAM_REGEX] = { "bk_start_param_regex", PA_STR, 0, 2000, 0, NULL },
-	[PAI_DESCRIPTION]       = { "description", PA_STR, 0, 256, 0, NULL },
-	[PAI_USER]              = { "user", PA_STR, 0, 256, 0, NULL },
-	[PAI_WORK_PATH]         = { "work_path", PA_STR, 0, 2000, 0, NULL },
-	[PAI_PID_FILE]          = { "pid_file", PA_STR, 0, 2000, 0, NULL },
-	[PAI_START_CMD]         = { "start_cmd", PA_STR, 0, 2000, 0, NULL },
-	[PAI_STOP_CMD]          = { "stop_cmd", PA_STR, 0, 2000, 0, NULL },
-	[PAI_RESTART_CMD]       = { "restart_cmd", PA_STR, 0, 2000, 0, NULL },
-	[PAI_FACE_STOP_CMD]     = { "face_stop_cmd", PA_STR, 0, 2000, 0, NULL },
-	[PAI_RELOAD_CMD]        = { "reload_cmd", PA_STR, 0, 2000, 0, NULL },
-	[PAI_PROC_NUM]          = { "proc_num", PA_INT, 1, 10000, 0, NULL },
-	[PAI_PRIORITY]          = { "priority", PA_INT, -100, 10000, 0, NULL },
-	[PAI_TIMEOUT]           = { "timeout", PA_INT, 0, 10000, 0, NULL },
-	[PAI_AUTO_TIME_GAP]     = { "auto_time_gap", PA_INT, 1, 10000, 0, NULL },
-	[PAI_START_CHECK_SECS]  = { "bk_start_check_secs", PA_INT, 0, 600, 0, NULL },
-	[PAI_AUTO_START]        = { "auto_start", PA_BOOL, 0, 0, 0, NULL },
-	[PAI_BIND_INFO]         = { "bind_info", PA_BIND, 0, 0, 0, NULL },
+	[PAI_DESCRIPTION] = { "description", PA_STR, 0, 256, 0, NULL },
+	[PAI_USER] = { "user", PA_STR, 0, 256, 0, NULL },
+	[PAI_WORK_PATH] = { "work_path", PA_STR, 0, 2000, 0, NULL },
+	[PAI_PID_FILE] = { "pid_file", PA_STR, 0, 2000, 0, NULL },
+	[PAI_START_CMD] = { "start_cmd", PA_STR, 0, 2000, 0, NULL },
+	[PAI_STOP_CMD] = { "stop_cmd", PA_STR, 0, 2000, 0, NULL },
+	[PAI_RESTART_CMD] = { "restart_cmd", PA_STR, 0, 2000, 0, NULL },
+	[PAI_FACE_STOP_CMD] = { "face_stop_cmd", PA_STR, 0, 2000, 0, NULL },
+	[PAI_RELOAD_CMD] = { "reload_cmd", PA_STR, 0, 2000, 0, NULL },
+	[PAI_PROC_NUM] = { "proc_num", PA_INT, 1, 10000, 0, NULL },
+	[PAI_PRIORITY] = { "priority", PA_INT, -100, 10000, 0, NULL },
+	[PAI_TIMEOUT] = { "timeout", PA_INT, 0, 10000, 0, NULL },
+	[PAI_AUTO_TIME_GAP] = { "auto_time_gap", PA_INT, 1, 10000, 0, NULL },
+	[PAI_START_CHECK_SECS] = { "bk_start_check_secs", PA_INT, 0, 600, 0, NULL },
+	[PAI_AUTO_START] = { "auto_start", PA_BOOL, 0, 0, 0, NULL },
+	[PAI_BIND_INFO] = { "bind_info", PA_BIND, 0, 0, 0, NULL },
 };
 
 /*
@@ -41,10 +41,10 @@ const struct proc_attr proc_attrs[PROC_ATTR_COUNT] = {
  * 2000 only bounds absurd input.
  */
 const struct proc_attr bind_keys[BIND_KEY_COUNT] = {
-	[BKI_ENABLE]          = { "enable", PA_BOOL, 0, 0, 0, NULL },
-	[BKI_IP]              = { "ip", PA_STR, 0, 2000, 0, ip_syntax_ok },
-	[BKI_PORT]            = { "port", PA_STR, 0, 2000, 0, port_syntax_ok },
-	[BKI_PROTOCOL]        = { "protocol", PA_STR, 0, 2000, 0, protocol_syntax_ok },
+	[BKI_ENABLE] = { "enable", PA_BOOL, 0, 0, 0, NULL },
+	[BKI_IP] = { "ip", PA_STR, 0, 2000, 0, ip_syntax_ok },
+	[BKI_PORT] = { "port", PA_STR, 0, 2000, 0, port_syntax_ok },
+	[BKI_PROTOCOL] = { "protocol", PA_STR, 0, 2000, 0, protocol_syntax_ok },
 	[BKI_TEMPLATE_ROW_ID] = { "template_row_id", PA_INT, INT64_MIN, INT64_MAX, PA_ZERO_DEFAULT, NULL },
 };
 
@@ -160,7 +160,10 @@ fail:
 
 /* Used when even the error cannot be allocated: the value must stay bad. */
 static const struct err oom_err = {
-	.code = ERR_SERVER, .http_status = 503, .path = "", .msg = "out of memory, retry later",
+	.code = ERR_SERVER,
+	.http_status = 503,
+	.path = "",
+	.msg = "out of memory, retry later",
 };
 
 void
@@ -321,7 +324,8 @@ port_syntax_ok(const char *s, char *why, size_t whylen)
 	qsort(ranges, n, sizeof(ranges[0]), range_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (ranges[i].lo <= ranges[i - 1].hi) {
-			snprintf(why, whylen, "%s has overlapping ports; use a port (1-65535), "
+			snprintf(why, whylen,
+			    "%s has overlapping ports; use a port (1-65535), "
 			    "a range \"8000-8010\", or a comma list of those without overlaps",
 			    err_quote(q, sizeof(q), s));
 			return false;

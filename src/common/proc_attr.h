@@ -18,10 +18,10 @@
 #include "common/err.h"
 
 enum pa_kind {
-	PA_STR,   /* JSON string, trimmed; min/max are byte lengths */
-	PA_INT,   /* JSON integer; min/max are the inclusive range */
-	PA_BOOL,  /* JSON boolean */
-	PA_BIND,  /* array of bind rows (struct bind_row) or null */
+	PA_STR,  /* JSON string, trimmed; min/max are byte lengths */
+	PA_INT,  /* JSON integer; min/max are the inclusive range */
+	PA_BOOL, /* JSON boolean */
+	PA_BIND, /* array of bind rows (struct bind_row) or null */
 };
 
 enum {
@@ -37,7 +37,7 @@ enum {
 typedef bool (*pa_syntax_fn)(const char *s, char *why, size_t whylen);
 
 struct proc_attr {
-	const char *name;    /* JSON key, and the SQL column of table process */
+	const char *name; /* JSON key, and the SQL column of table process */
 	enum pa_kind kind;
 	int64_t min, max;
 	unsigned flags;
@@ -46,11 +46,26 @@ struct proc_attr {
 
 /* Index of each attribute in proc_attrs[]; the order is the table's. */
 enum pa_index {
-	PAI_PROCESS_NAME, PAI_FUNC_NAME, PAI_FUNC_ID, PAI_START_PARAM_REGEX,
-	PAI_DESCRIPTION, PAI_USER, PAI_WORK_PATH, PAI_PID_FILE, PAI_START_CMD,
-	PAI_STOP_CMD, PAI_RESTART_CMD, PAI_FACE_STOP_CMD, PAI_RELOAD_CMD,
-	PAI_PROC_NUM, PAI_PRIORITY, PAI_TIMEOUT, PAI_AUTO_TIME_GAP,
-	PAI_START_CHECK_SECS, PAI_AUTO_START, PAI_BIND_INFO,
+	PAI_PROCESS_NAME,
+	PAI_FUNC_NAME,
+	PAI_FUNC_ID,
+	PAI_START_PARAM_REGEX,
+	PAI_DESCRIPTION,
+	PAI_USER,
+	PAI_WORK_PATH,
+	PAI_PID_FILE,
+	PAI_START_CMD,
+	PAI_STOP_CMD,
+	PAI_RESTART_CMD,
+	PAI_FACE_STOP_CMD,
+	PAI_RELOAD_CMD,
+	PAI_PROC_NUM,
+	PAI_PRIORITY,
+	PAI_TIMEOUT,
+	PAI_AUTO_TIME_GAP,
+	PAI_START_CHECK_SECS,
+	PAI_AUTO_START,
+	PAI_BIND_INFO,
 	PROC_ATTR_COUNT
 };
 
@@ -58,7 +73,11 @@ extern const struct proc_attr proc_attrs[PROC_ATTR_COUNT];
 
 /* The keys of one bind_info row, in the order they are checked and stored. */
 enum bind_index {
-	BKI_ENABLE, BKI_IP, BKI_PORT, BKI_PROTOCOL, BKI_TEMPLATE_ROW_ID,
+	BKI_ENABLE,
+	BKI_IP,
+	BKI_PORT,
+	BKI_PROTOCOL,
+	BKI_TEMPLATE_ROW_ID,
 	BIND_KEY_COUNT
 };
 
@@ -78,13 +97,13 @@ struct pval {
 	enum pv_state state;
 	bool b;
 	int64_t i;
-	char *s;          /* PA_STR: trimmed, NUL-terminated, valid UTF-8 */
-	struct err *bad;  /* PV_BAD only: code, full path and message */
+	char *s;         /* PA_STR: trimmed, NUL-terminated, valid UTF-8 */
+	struct err *bad; /* PV_BAD only: code, full path and message */
 };
 
 struct bind_row {
 	struct pval key[BIND_KEY_COUNT];
-	struct err *bad;  /* row-level fault: not an object, unknown key, ... */
+	struct err *bad; /* row-level fault: not an object, unknown key, ... */
 };
 
 /* The attributes of one process, as given (or stored). Owns everything. */

@@ -59,7 +59,7 @@ read_stat(struct procstat *out)
 	if (ticks <= 0 || page <= 0 || !read_small("/proc/self/stat", buf, sizeof(buf)) ||
 	    (p = strrchr(buf, ')')) == NULL || !boot_time(&btime))
 		return false;
-	p += 2; /* ") " */
+	p += 2;               /* ") " */
 	p += strcspn(p, " "); /* the state letter, field 3 */
 	for (int i = 4; i <= 24; i++) {
 		field[i] = strtoull(p, &end, 10);

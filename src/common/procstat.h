@@ -12,12 +12,12 @@
 #include <stdbool.h>
 
 struct procstat {
-	double cpu_seconds;                 /* user + system time */
-	double start_time;                  /* seconds since the Unix epoch */
-	unsigned long long resident_bytes;  /* resident set size */
-	unsigned long long virtual_bytes;   /* virtual memory size */
-	unsigned long long open_fds;        /* file descriptors open now */
-	unsigned long long max_fds;         /* RLIMIT_NOFILE soft limit */
+	double cpu_seconds;                /* user + system time */
+	double start_time;                 /* seconds since the Unix epoch */
+	unsigned long long resident_bytes; /* resident set size */
+	unsigned long long virtual_bytes;  /* virtual memory size */
+	unsigned long long open_fds;       /* file descriptors open now */
+	unsigned long long max_fds;        /* RLIMIT_NOFILE soft limit */
 };
 
 /* Fills out; false (out zeroed) when /proc cannot be read or parsed. */

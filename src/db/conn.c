@@ -122,8 +122,7 @@ conn_map_error(const PGresult *r, const struct db_conn *c, struct err *e)
 
 	/* The constraint name travels in e->constraint so the caller can name
 	 * the rule (pq_constraint). */
-	if (state != NULL && (strcmp(state, "23505") == 0 ||
-	    strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0)) {
+	if (state != NULL && (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0)) {
 		if (err_isset(e))
 			return;
 		err_set(e, strcmp(state, "23505") == 0 ? ERR_DUPLICATE : ERR_BAD_VALUE,
@@ -134,7 +133,7 @@ conn_map_error(const PGresult *r, const struct db_conn *c, struct err *e)
 	if (!c->cfg->quiet) {
 		counter_inc(COUNTER_DB_STATEMENT_ERRORS);
 		log_error("database error %s: %s", state ? state : "(none)",
-		    r ? PQresultErrorMessage(r) : c->pg ? PQerrorMessage(c->pg) : "no connection");
+		    r ? PQresultErrorMessage(r) : (c->pg ? PQerrorMessage(c->pg) : "no connection"));
 	}
 	err_server(e, "database error, retry later");
 }

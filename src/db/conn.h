@@ -37,8 +37,8 @@ struct pq_stmt {
  * shared by its connections and read-only while they exist.
  */
 struct conn_cfg {
-	const char *conninfo;  /* libpq URI or key=value; wins over our defaults */
-	const char *app_name;  /* application_name, unless conninfo sets one */
+	const char *conninfo; /* libpq URI or key=value; wins over our defaults */
+	const char *app_name; /* application_name, unless conninfo sets one */
 	/* Failures are not logged here: the owner logs what it decides (the
 	 * read replica logs once per state change, not once per request). */
 	bool quiet;
@@ -55,8 +55,8 @@ struct conn_cfg {
 
 struct db_conn {
 	const struct conn_cfg *cfg; /* set by the owner before conn_open */
-	PGconn *pg;  /* NULL until opened, and after conn_close */
-	char failed[256]; /* why the last conn_open failed (conn_error) */
+	PGconn *pg;                 /* NULL until opened, and after conn_close */
+	char failed[256];           /* why the last conn_open failed (conn_error) */
 	/* Statements prepared on pg; forgotten whenever pg is replaced. */
 	const struct pq_stmt *prepared[CONN_MAX_PREPARED];
 	size_t nprepared;

@@ -126,8 +126,7 @@ db_redact(const char *s, char *buf, size_t n)
 			i += 3 + end; /* the '@' is copied next */
 			continue;
 		}
-		if (word_start && (end = password_kv(s + i,
-		    i > 0 && (s[i - 1] == '?' || s[i - 1] == '&'), &value)) != 0) {
+		if (word_start && (end = password_kv(s + i, i > 0 && (s[i - 1] == '?' || s[i - 1] == '&'), &value)) != 0) {
 			put(&o, s + i, value);
 			put(&o, DB_REDACTED, sizeof(DB_REDACTED) - 1);
 			i += end;
@@ -232,7 +231,7 @@ db_redact_message(char *text, size_t n, const char *conninfo)
 		}
 	}
 	/* "FATAL:  database ..." has two blanks: one is enough. */
-	for (char *r = text, *w = text; ; r++) {
+	for (char *r = text, *w = text;; r++) {
 		if (!(r[0] == ' ' && r[1] == ' '))
 			*w++ = *r;
 		if (*r == '\0')
@@ -304,7 +303,8 @@ db_conninfo_check(const char *name, const char *conninfo, struct err *e)
 			char q[96];
 			err_set(e, ERR_BAD_VALUE, NULL,
 			    "%s: sslmode %s is not one of disable, allow, prefer, "
-			    "require, verify-ca, verify-full", name, err_quote(q, sizeof(q), o->val));
+			    "require, verify-ca, verify-full",
+			    name, err_quote(q, sizeof(q), o->val));
 			goto out;
 		}
 	}

@@ -12,14 +12,14 @@
 #include "db/replica.h"
 
 struct db {
-	struct db_pool *pool;   /* pooled handles: where conn comes from */
+	struct db_pool *pool; /* pooled handles: where conn comes from */
 	/* db_prefer_replica, until the handle chose the primary or fell back */
 	struct db_replica *replica;
-	bool on_replica;        /* conn was lent by the replica's pool */
-	struct conn_cfg cfg;    /* standalone handles: how own connects */
-	char *conninfo;         /* standalone handles: cfg's, owned */
-	struct db_conn own;     /* standalone handles: the connection */
-	struct db_conn *conn;   /* the connection in use: &own, a borrowed one, or NULL */
+	bool on_replica;      /* conn was lent by the replica's pool */
+	struct conn_cfg cfg;  /* standalone handles: how own connects */
+	char *conninfo;       /* standalone handles: cfg's, owned */
+	struct db_conn own;   /* standalone handles: the connection */
+	struct db_conn *conn; /* the connection in use: &own, a borrowed one, or NULL */
 	/* Inside BEGIN .. COMMIT/ROLLBACK: a lost connection must then fail
 	 * the request, never be replaced (the transaction's work is gone). */
 	bool in_tx;
@@ -28,7 +28,7 @@ struct db {
 	 * (NULL: not held) and its argument. */
 	db_hold_fn hold_start;
 	void *hold_arg;
-	bool starting;  /* BEGIN and hold_start are running: plain rules */
+	bool starting; /* BEGIN and hold_start are running: plain rules */
 };
 
 /* Held, and not in the middle of starting the held transaction. */
@@ -81,7 +81,7 @@ db_release(struct db *db)
 	db->hold_start = NULL;
 	if (db->pool == NULL || db->conn == NULL)
 		return;
-	db_pool_put(lender(db), db->conn);  /* rolls back what was left open */
+	db_pool_put(lender(db), db->conn); /* rolls back what was left open */
 	db->conn = NULL;
 	db->on_replica = false;
 	db->in_tx = false;
@@ -181,7 +181,9 @@ int
 db_setting(struct db *db, const char *name, char *out, size_t n, struct err *e)
 {
 	static const struct pq_stmt setting = {
-		"db_setting", "SELECT current_setting($1)", true,
+		"db_setting",
+		"SELECT current_setting($1)",
+		true,
 	};
 	PGresult *r = pq_exec(db, &setting, 1, &name, e);
 
@@ -350,7 +352,7 @@ db_commit(struct db *db, struct err *e)
 	PGresult *r;
 
 	if (held(db) && live)
-		return 0; /* db_hold_commit commits */
+		return 0;  /* db_hold_commit commits */
 	db->in_tx = false; /* over either way: committed, or rolled back */
 	if (!live) {
 		db_rollback(db);

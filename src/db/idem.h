@@ -45,9 +45,9 @@ int db_idem_claim(struct db *db, const struct db_idem_key *k, long ttl_s,
 /* The live row that holds a key. */
 struct db_idem_row {
 	bool found;
-	bool same;       /* k's API and body are the row's */
-	char api[64];    /* the API the key was first used for */
-	char *answer;    /* the stored answer (malloc'ed, caller frees); NULL
+	bool same;    /* k's API and body are the row's */
+	char api[64]; /* the API the key was first used for */
+	char *answer; /* the stored answer (malloc'ed, caller frees); NULL
 	                  * when the row has none */
 	size_t answer_len;
 };

@@ -200,7 +200,8 @@ db_si_create(struct db *db, const char *tenant, const char *username,
 			err_clear(e);
 			err_set(e, ERR_TEMPLATE_HOST_DUP, "instances",
 			    "a host already has an instance of this service template in module %" PRId64
-			    " (created concurrently)", module_id);
+			    " (created concurrently)",
+			    module_id);
 		} else {
 			db_proc_race(e);
 		}
@@ -347,24 +348,24 @@ exec_ids(struct db *db, const struct pq_stmt *stmt, const char *tenant,
  */
 static const struct pq_stmt si_lock_of_processes_stmt[] = {
 	[DB_SI_LOCK_NO_KEY] = {
-		"si_lock_of_processes",
-		"SELECT si.id FROM service_instance si "
-		"WHERE si.bk_supplier_account = $1 AND si.id IN ("
-		"    SELECT p.service_instance_id FROM process p "
-		"    WHERE p.bk_supplier_account = $1 AND p.bk_biz_id = $2::bigint "
-		"      AND p.bk_process_id = ANY ($3::bigint[])) "
-		"ORDER BY si.id FOR NO KEY UPDATE",
-		false,
+	    "si_lock_of_processes",
+	    "SELECT si.id FROM service_instance si "
+	    "WHERE si.bk_supplier_account = $1 AND si.id IN ("
+	    "    SELECT p.service_instance_id FROM process p "
+	    "    WHERE p.bk_supplier_account = $1 AND p.bk_biz_id = $2::bigint "
+	    "      AND p.bk_process_id = ANY ($3::bigint[])) "
+	    "ORDER BY si.id FOR NO KEY UPDATE",
+	    false,
 	},
 	[DB_SI_LOCK_DELETE] = {
-		"si_lock_of_processes_delete",
-		"SELECT si.id FROM service_instance si "
-		"WHERE si.bk_supplier_account = $1 AND si.id IN ("
-		"    SELECT p.service_instance_id FROM process p "
-		"    WHERE p.bk_supplier_account = $1 AND p.bk_biz_id = $2::bigint "
-		"      AND p.bk_process_id = ANY ($3::bigint[])) "
-		"ORDER BY si.id FOR UPDATE",
-		false,
+	    "si_lock_of_processes_delete",
+	    "SELECT si.id FROM service_instance si "
+	    "WHERE si.bk_supplier_account = $1 AND si.id IN ("
+	    "    SELECT p.service_instance_id FROM process p "
+	    "    WHERE p.bk_supplier_account = $1 AND p.bk_biz_id = $2::bigint "
+	    "      AND p.bk_process_id = ANY ($3::bigint[])) "
+	    "ORDER BY si.id FOR UPDATE",
+	    false,
 	},
 };
 
@@ -397,19 +398,19 @@ db_si_lock_ids(struct db *db, const char *tenant, int64_t biz_id,
 /* Processes and bind rows go by the foreign keys' ON DELETE CASCADE. */
 static const struct pq_stmt si_delete_stmt[] = {
 	{
-		"si_delete",
-		"DELETE FROM service_instance "
-		"WHERE bk_supplier_account = $1 AND id = ANY ($2::bigint[]) RETURNING id",
-		false,
+	    "si_delete",
+	    "DELETE FROM service_instance "
+	    "WHERE bk_supplier_account = $1 AND id = ANY ($2::bigint[]) RETURNING id",
+	    false,
 	},
 	{
-		/* api-contract.md §11.6: an instance left without a process. */
-		"si_delete_empty",
-		"DELETE FROM service_instance si "
-		"WHERE si.bk_supplier_account = $1 AND si.id = ANY ($2::bigint[]) "
-		"  AND NOT EXISTS (SELECT 1 FROM process p WHERE p.service_instance_id = si.id) "
-		"RETURNING si.id",
-		false,
+	    /* api-contract.md §11.6: an instance left without a process. */
+	    "si_delete_empty",
+	    "DELETE FROM service_instance si "
+	    "WHERE si.bk_supplier_account = $1 AND si.id = ANY ($2::bigint[]) "
+	    "  AND NOT EXISTS (SELECT 1 FROM process p WHERE p.service_instance_id = si.id) "
+	    "RETURNING si.id",
+	    false,
 	},
 };
 
@@ -472,7 +473,10 @@ const char *const db_si_sort_fields[DB_SI_SORT_FIELDS] = {
 
 /* What a sort key compares: bigints sort descending by negation, the name
  * as bytes (C collation), times as themselves. */
-enum sort_kind { SK_BIGINT, SK_TEXT, SK_TIME, SK_KINDS };
+enum sort_kind { SK_BIGINT,
+	SK_TEXT,
+	SK_TIME,
+	SK_KINDS };
 
 static const enum sort_kind sort_kind[DB_SI_SORT_FIELDS] = {
 	[DB_SI_SORT_ID] = SK_BIGINT,
@@ -489,15 +493,24 @@ static const enum sort_kind sort_kind[DB_SI_SORT_FIELDS] = {
  * the planner never has to plan around "$n IS NULL OR ..." and picks the
  * index of what is there (biz, module, host or primary key).
  */
-enum si_filter { SF_MODULE, SF_HOSTS, SF_IDS, SF_FILTERS };
+enum si_filter { SF_MODULE,
+	SF_HOSTS,
+	SF_IDS,
+	SF_FILTERS };
 #define SHAPES (1u << SF_FILTERS)
 
 /* The parameters of a list, in the order of their numbers ($1, $2, ...);
  * a statement has the ones its shape and order use. */
 enum si_param {
-	SP_TENANT, SP_BIZ, SP_LIMIT, SP_OFFSET, SP_SEARCH,
-	SP_SORT,    /* generic order only: int[] of sort codes per slot */
-	SP_MODULE, SP_HOSTS, SP_IDS,
+	SP_TENANT,
+	SP_BIZ,
+	SP_LIMIT,
+	SP_OFFSET,
+	SP_SEARCH,
+	SP_SORT, /* generic order only: int[] of sort codes per slot */
+	SP_MODULE,
+	SP_HOSTS,
+	SP_IDS,
 	SP_PARAMS
 };
 
@@ -513,7 +526,9 @@ static const struct {
 
 /* Orders: id ascending (the default; the index returns rows in that order,
  * so a page stops early), or any keys given as parameters. */
-enum si_order { ORDER_ID, ORDER_KEYS, ORDERS };
+enum si_order { ORDER_ID,
+	ORDER_KEYS,
+	ORDERS };
 
 /* Numbers the parameters a statement uses ($1...); 0 = unused. */
 static void
@@ -545,8 +560,10 @@ static pthread_mutex_t list_build_lock = PTHREAD_MUTEX_INITIALIZER;
 static void
 append_where(char *buf, size_t n, unsigned shape, const int no[SP_PARAMS])
 {
-	pq_append(buf, n, "si.bk_supplier_account = $%d AND si.bk_biz_id = $%d::bigint"
-	    " AND strpos(si.name, $%d) > 0", no[SP_TENANT], no[SP_BIZ], no[SP_SEARCH]);
+	pq_append(buf, n,
+	    "si.bk_supplier_account = $%d AND si.bk_biz_id = $%d::bigint"
+	    " AND strpos(si.name, $%d) > 0",
+	    no[SP_TENANT], no[SP_BIZ], no[SP_SEARCH]);
 	for (int f = 0; f < SF_FILTERS; f++)
 		if (shape & (1u << f))
 			pq_append(buf, n, " AND %s%d%s", filter_sql[f].pre,
@@ -630,8 +647,18 @@ list_stmt(unsigned shape, enum si_order order)
 }
 
 /* The result columns of a list statement, in order. */
-enum { LC_COUNT, LC_ID, LC_NAME, LC_BIZ, LC_MODULE, LC_HOST, LC_TEMPLATE,
-	LC_CREATOR, LC_MODIFIER, LC_CREATE_TIME, LC_LAST_TIME, LC_TENANT };
+enum { LC_COUNT,
+	LC_ID,
+	LC_NAME,
+	LC_BIZ,
+	LC_MODULE,
+	LC_HOST,
+	LC_TEMPLATE,
+	LC_CREATOR,
+	LC_MODIFIER,
+	LC_CREATE_TIME,
+	LC_LAST_TIME,
+	LC_TENANT };
 
 static int
 read_list(const PGresult *r, struct si_record_list *out, struct err *e)
@@ -709,8 +736,7 @@ db_si_list(struct db *db, const char *tenant, const struct db_si_query *q,
 {
 	unsigned shape = (q->module_id != 0 ? 1u << SF_MODULE : 0) |
 	    (q->nhosts > 0 ? 1u << SF_HOSTS : 0) | (q->nids > 0 ? 1u << SF_IDS : 0);
-	enum si_order order = q->nsort == 0 || (q->nsort == 1 &&
-	    q->sort[0].field == DB_SI_SORT_ID && !q->sort[0].desc) ? ORDER_ID : ORDER_KEYS;
+	enum si_order order = q->nsort == 0 || (q->nsort == 1 && q->sort[0].field == DB_SI_SORT_ID && !q->sort[0].desc) ? ORDER_ID : ORDER_KEYS;
 	struct list_params *lp = calloc(1, sizeof(*lp)); /* off the worker's small stack */
 	const char *params[SP_PARAMS];
 	PGresult *r = NULL;

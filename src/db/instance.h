@@ -18,7 +18,7 @@
 struct db_module {
 	int64_t biz_id;
 	int64_t service_template_id;
-	int64_t default_kind;   /* <> 0: idle / fault / recycle module */
+	int64_t default_kind; /* <> 0: idle / fault / recycle module */
 };
 
 /* Reads a module. *found false when the tenant has no such module. */
@@ -105,8 +105,12 @@ int db_si_template_hosts(struct db *db, const char *tenant, int64_t module_id,
 /* The fields the lists sort by (§11.3), in the order of their names in
  * db_si_sort_fields. */
 enum db_si_sort_field {
-	DB_SI_SORT_ID, DB_SI_SORT_NAME, DB_SI_SORT_HOST, DB_SI_SORT_MODULE,
-	DB_SI_SORT_CREATE_TIME, DB_SI_SORT_LAST_TIME,
+	DB_SI_SORT_ID,
+	DB_SI_SORT_NAME,
+	DB_SI_SORT_HOST,
+	DB_SI_SORT_MODULE,
+	DB_SI_SORT_CREATE_TIME,
+	DB_SI_SORT_LAST_TIME,
 	DB_SI_SORT_FIELDS
 };
 
@@ -126,15 +130,15 @@ struct db_si_sort {
  */
 struct db_si_query {
 	int64_t biz_id;
-	int64_t module_id;           /* 0: any module */
-	const int64_t *host_ids;     /* nhosts == 0: any host */
+	int64_t module_id;       /* 0: any module */
+	const int64_t *host_ids; /* nhosts == 0: any host */
 	size_t nhosts;
-	const int64_t *ids;          /* nids == 0: any id */
+	const int64_t *ids; /* nids == 0: any id */
 	size_t nids;
-	const char *search;          /* substring of name; "" matches all */
+	const char *search; /* substring of name; "" matches all */
 	struct db_si_sort sort[DB_SI_SORT_FIELDS];
-	size_t nsort;                /* 0: id ascending; each field at most once */
-	int64_t start, limit;        /* start >= 0, 1 <= limit */
+	size_t nsort;         /* 0: id ascending; each field at most once */
+	int64_t start, limit; /* start >= 0, 1 <= limit */
 };
 
 /*

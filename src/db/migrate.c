@@ -47,7 +47,9 @@ find_or_add(struct migration_set *set, int64_t version, const char *name,
 	for (size_t i = 0; i < set->n; i++)
 		if (set->items[i].version == version)
 			return strncmp(set->items[i].name, name, namelen) == 0 &&
-			    set->items[i].name[namelen] == '\0' ? &set->items[i] : NULL;
+				set->items[i].name[namelen] == '\0' ?
+			    &set->items[i] :
+			    NULL;
 	m = realloc(set->items, (set->n + 1) * sizeof(*m));
 	if (m == NULL)
 		return NULL;
@@ -196,13 +198,12 @@ mig_exec(struct db *db, const char *what, const char *sql, struct err *e)
 	}
 	if (PQstatus(conn) != CONNECTION_OK)
 		goto lost;
-	snprintf(msg, sizeof(msg), "%s", r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ?
-	    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQresultErrorMessage(r) :
-	    PQerrorMessage(conn));
+	snprintf(msg, sizeof(msg), "%s", r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQresultErrorMessage(r) : PQerrorMessage(conn));
 	one_line(msg);
 	err_set(e, ERR_BAD_VALUE, NULL, "%s: %s (SQLSTATE %s)", what, msg,
 	    r && PQresultErrorField(r, PG_DIAG_SQLSTATE) ?
-	    PQresultErrorField(r, PG_DIAG_SQLSTATE) : "none");
+		PQresultErrorField(r, PG_DIAG_SQLSTATE) :
+		"none");
 	PQclear(r);
 	return -1;
 lost:
@@ -212,7 +213,8 @@ lost:
 }
 
 static const struct pq_stmt clear_version_stmt = {
-	"migrate_clear_version", "DELETE FROM schema_migrations",
+	"migrate_clear_version",
+	"DELETE FROM schema_migrations",
 	false,
 };
 
@@ -297,8 +299,7 @@ run_step(struct db *db, const char *name, const char *path, int64_t mark,
 		if (e->http_status != 503) {
 			struct err cause = *e;
 			memset(e, 0, sizeof(*e));
-			err_set(e, ERR_BAD_VALUE, NULL, "%s; the database is now dirty at version %"
-			    PRId64 ": repair the schema by hand, then fix the schema_migrations row",
+			err_set(e, ERR_BAD_VALUE, NULL, "%s; the database is now dirty at version %" PRId64 ": repair the schema by hand, then fix the schema_migrations row",
 			    cause.msg, mark);
 		}
 		goto out;
@@ -322,18 +323,22 @@ lock_and_read(struct db *db, int64_t *version, bool *locked, struct err *e)
 		return -1;
 	db_pin(db);
 	if (mig_exec(db, "taking the migration lock",
-	    "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", e) != 0)
+		"SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", e) != 0)
 		return -1;
 	*locked = true;
-	if (mig_exec(db, "creating schema_migrations", "CREATE TABLE IF NOT EXISTS schema_migrations "
-		"(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)", e) != 0)
+	if (mig_exec(db, "creating schema_migrations",
+		"CREATE TABLE IF NOT EXISTS schema_migrations "
+		"(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)",
+		e) != 0)
 		return -1;
 	if (migrate_current(db, version, &dirty, e) != 0)
 		return -1;
 	if (dirty) {
 		err_set(e, ERR_BAD_VALUE, NULL,
-		    "database is dirty at version %" PRId64 ": a migration failed half-way; "
-		    "repair the schema by hand, then fix the schema_migrations row", *version);
+		    "database is dirty at version %" PRId64
+		    ": a migration failed half-way; "
+		    "repair the schema by hand, then fix the schema_migrations row",
+		    *version);
 		return -1;
 	}
 	return 0;
@@ -350,7 +355,7 @@ unlock(struct db *db, bool locked)
 	if (!locked || conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		return;
 	if (mig_exec(db, "releasing the migration lock",
-	    "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", &failed) != 0)
+		"SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", &failed) != 0)
 		log_warn("%s", failed.msg);
 }
 
@@ -404,7 +409,8 @@ migrate_down(struct db *db, const struct migration_set *set, long steps,
 		goto out;
 	if (!allow_all && applied(set, cur) > 0 &&
 	    (steps < 0 || (size_t)steps >= applied(set, cur))) {
-		err_set(e, ERR_TOO_MANY, NULL, "this would revert every migration and drop "
+		err_set(e, ERR_TOO_MANY, NULL,
+		    "this would revert every migration and drop "
 		    "every table; to do that, give the count (migrate down %zu) or --yes",
 		    applied(set, cur));
 		goto out;

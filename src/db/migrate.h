@@ -21,7 +21,7 @@
 
 struct migration {
 	int64_t version;
-	char *name;      /* "0001_init" */
+	char *name; /* "0001_init" */
 	char *up_path;
 	char *down_path; /* NULL when the file is missing (down then fails) */
 };

@@ -17,20 +17,20 @@
  * one (make bench, list_process_instance p99 300-400 ms at a 6-12 pool).
  */
 struct waiter {
-	pthread_cond_t handed;     /* signalled when conn is set */
+	pthread_cond_t handed; /* signalled when conn is set */
 	struct db_conn *conn;
 	struct waiter *next;
 };
 
 struct db_pool {
 	pthread_mutex_t lock;
-	pthread_condattr_t clock;  /* for the waiters' conditions */
+	pthread_condattr_t clock;   /* for the waiters' conditions */
 	struct waiter *head, *tail; /* waiting requests, oldest first */
-	struct conn_cfg cfg;       /* its conninfo is ours (conninfo) */
+	struct conn_cfg cfg;        /* its conninfo is ours (conninfo) */
 	char *conninfo;
 	long wait_ms;
-	struct db_conn *conns;     /* size of them */
-	struct db_conn **free;     /* a stack of idle ones: the warmest on top */
+	struct db_conn *conns; /* size of them */
+	struct db_conn **free; /* a stack of idle ones: the warmest on top */
 	size_t size, nfree, waiting;
 	unsigned long long timeouts;
 };

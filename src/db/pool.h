@@ -43,11 +43,11 @@ void db_pool_put(struct db_pool *p, struct db_conn *c);
 
 /* A snapshot for the metrics gauges. */
 struct db_pool_stats {
-	size_t size;     /* connections the pool may hold */
-	size_t in_use;   /* lent to requests */
-	size_t idle;     /* size - in_use */
-	size_t open;     /* idle ones with a live server session */
-	size_t waiting;  /* requests waiting for one */
+	size_t size;                 /* connections the pool may hold */
+	size_t in_use;               /* lent to requests */
+	size_t idle;                 /* size - in_use */
+	size_t open;                 /* idle ones with a live server session */
+	size_t waiting;              /* requests waiting for one */
 	unsigned long long timeouts; /* waits that gave up (503), ever */
 };
 void db_pool_stats(struct db_pool *p, struct db_pool_stats *out);

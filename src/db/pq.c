@@ -230,7 +230,7 @@ pq_columns_done(struct pq_columns *c, const char **params, size_t first)
 const char *
 pq_sql_type(enum pa_kind kind)
 {
-	return kind == PA_STR ? "text" : kind == PA_INT ? "bigint" : "boolean";
+	return kind == PA_STR ? "text" : (kind == PA_INT ? "bigint" : "boolean");
 }
 
 void

@@ -63,7 +63,7 @@ struct pq_arr {
 };
 
 void pq_arr_init(struct pq_arr *a);
-void pq_arr_str(struct pq_arr *a, const char *s);  /* NULL -> NULL element */
+void pq_arr_str(struct pq_arr *a, const char *s); /* NULL -> NULL element */
 void pq_arr_int(struct pq_arr *a, int64_t v);
 void pq_arr_null(struct pq_arr *a);
 void pq_arr_bool(struct pq_arr *a, bool v);

@@ -15,8 +15,10 @@ db_proc_rows(const struct db_proc_new *rows, size_t n)
 	for (size_t i = 0; pr != NULL && i < n; i++)
 		pr[i] = (struct procrow_new){
 			{ rows[i].biz_id, rows[i].service_instance_id,
-			  rows[i].process_template_id, rows[i].host_id },
-			rows[i].v, NULL, NULL,
+			    rows[i].process_template_id, rows[i].host_id },
+			rows[i].v,
+			NULL,
+			NULL,
 		};
 	return pr;
 }
@@ -32,7 +34,7 @@ db_proc_race(struct err *e)
 	err_set(e, ERR_DUPLICATE, "processes",
 	    "%s already exists in the service instance (created by a concurrent request)",
 	    key == PROCROW_KEY_NAME ? "a process with this bk_process_name" :
-	    "a process with this bk_func_name and bk_start_param_regex");
+				      "a process with this bk_func_name and bk_start_param_regex");
 }
 
 /* Inserts rows (new ids into ids_out) or, with ids, rewrites those. */

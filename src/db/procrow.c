@@ -30,20 +30,25 @@ enum col_kind {
 struct col {
 	const char *name;
 	enum col_kind kind;
-	size_t off;   /* of the int64_t / char[] in the item */
-	size_t size;  /* COL_TEXT / COL_TIME: of the char[] */
+	size_t off;  /* of the int64_t / char[] in the item */
+	size_t size; /* COL_TEXT / COL_TIME: of the char[] */
 };
 
 #define COLS_MAX 8
-#define INT_COL(type, field, name) { name, COL_INT, offsetof(type, field), 0 }
+#define INT_COL(type, field, name) \
+	{ \
+		name, COL_INT, offsetof(type, field), 0 \
+	}
 #define STR_COL(type, field, name, kind) \
-	{ name, kind, offsetof(type, field), sizeof(((type *)0)->field) }
+	{ \
+		name, kind, offsetof(type, field), sizeof(((type *)0)->field) \
+	}
 
 /* A process-like table and the child table of its bind rows. */
 struct desc {
 	const char *table;
-	const char *id;               /* identity column */
-	const char *parent;           /* the column lists and keys select on */
+	const char *id;     /* identity column */
+	const char *parent; /* the column lists and keys select on */
 	/* bigint columns an insert writes after the id, from
 	 * procrow_new.fixed; the parent is one of them */
 	const char *fixed[PROCROW_FIXED_MAX];
@@ -57,8 +62,8 @@ struct desc {
 	 * in the bind table, locked_keys (bind column names). */
 	bool locks;
 	const char *bind_table;
-	const char *bind_fk;          /* its column holding the row's id */
-	const char *row_id_col;       /* its column of BKI_TEMPLATE_ROW_ID */
+	const char *bind_fk;             /* its column holding the row's id */
+	const char *row_id_col;          /* its column of BKI_TEMPLATE_ROW_ID */
 	const char *name_key, *func_key; /* unique constraints */
 	/* The reader's item and where its parts are. */
 	size_t item_size, values_off;
@@ -67,49 +72,59 @@ struct desc {
 
 static const struct desc descs[] = {
 	[PROCROW_PROCESS] = {
-		.table = "process", .id = "bk_process_id", .parent = "service_instance_id",
-		.fixed = { "bk_biz_id", "service_instance_id", "process_template_id", "bk_host_id" },
-		.nfixed = 4,
-		.cols = {
-			INT_COL(struct proc_record, id, "bk_process_id"),
-			INT_COL(struct proc_record, biz_id, "bk_biz_id"),
-			INT_COL(struct proc_record, service_instance_id, "service_instance_id"),
-			INT_COL(struct proc_record, process_template_id, "process_template_id"),
-			INT_COL(struct proc_record, host_id, "bk_host_id"),
-			STR_COL(struct proc_record, tenant, "bk_supplier_account", COL_TEXT),
-			STR_COL(struct proc_record, create_time, "create_time", COL_TIME),
-			STR_COL(struct proc_record, last_time, "last_time", COL_TIME),
-		},
-		.ncols = 8,
-		.unset = UNSET_DEFAULT, .locks = false,
-		.bind_table = "bind_info", .bind_fk = "bk_process_id",
-		.row_id_col = "template_row_id",
-		.name_key = "process_name_key", .func_key = "process_func_key",
-		.item_size = sizeof(struct proc_record),
-		.values_off = offsetof(struct proc_record, v),
+	    .table = "process",
+	    .id = "bk_process_id",
+	    .parent = "service_instance_id",
+	    .fixed = { "bk_biz_id", "service_instance_id", "process_template_id", "bk_host_id" },
+	    .nfixed = 4,
+	    .cols = {
+		INT_COL(struct proc_record, id, "bk_process_id"),
+		INT_COL(struct proc_record, biz_id, "bk_biz_id"),
+		INT_COL(struct proc_record, service_instance_id, "service_instance_id"),
+		INT_COL(struct proc_record, process_template_id, "process_template_id"),
+		INT_COL(struct proc_record, host_id, "bk_host_id"),
+		STR_COL(struct proc_record, tenant, "bk_supplier_account", COL_TEXT),
+		STR_COL(struct proc_record, create_time, "create_time", COL_TIME),
+		STR_COL(struct proc_record, last_time, "last_time", COL_TIME),
+	    },
+	    .ncols = 8,
+	    .unset = UNSET_DEFAULT,
+	    .locks = false,
+	    .bind_table = "bind_info",
+	    .bind_fk = "bk_process_id",
+	    .row_id_col = "template_row_id",
+	    .name_key = "process_name_key",
+	    .func_key = "process_func_key",
+	    .item_size = sizeof(struct proc_record),
+	    .values_off = offsetof(struct proc_record, v),
 	},
 	[PROCROW_TEMPLATE] = {
-		.table = "process_template", .id = "id", .parent = "service_template_id",
-		.fixed = { "bk_biz_id", "service_template_id" },
-		.nfixed = 2,
-		.cols = {
-			INT_COL(struct proc_template, id, "id"),
-			INT_COL(struct proc_template, biz_id, "bk_biz_id"),
-			INT_COL(struct proc_template, service_template_id, "service_template_id"),
-			STR_COL(struct proc_template, creator, "creator", COL_TEXT),
-			STR_COL(struct proc_template, modifier, "modifier", COL_TEXT),
-			STR_COL(struct proc_template, create_time, "create_time", COL_TIME),
-			STR_COL(struct proc_template, last_time, "last_time", COL_TIME),
-		},
-		.ncols = 7,
-		.unset = UNSET_NULL, .locks = true,
-		.bind_table = "process_template_bind_info", .bind_fk = "process_template_id",
-		.row_id_col = "row_id",
-		.name_key = "process_template_name_key", .func_key = "process_template_func_key",
-		.item_size = sizeof(struct proc_template),
-		.values_off = offsetof(struct proc_template, v),
-		.locked_off = offsetof(struct proc_template, locked),
-		.row_locked_off = offsetof(struct proc_template, row_locked),
+	    .table = "process_template",
+	    .id = "id",
+	    .parent = "service_template_id",
+	    .fixed = { "bk_biz_id", "service_template_id" },
+	    .nfixed = 2,
+	    .cols = {
+		INT_COL(struct proc_template, id, "id"),
+		INT_COL(struct proc_template, biz_id, "bk_biz_id"),
+		INT_COL(struct proc_template, service_template_id, "service_template_id"),
+		STR_COL(struct proc_template, creator, "creator", COL_TEXT),
+		STR_COL(struct proc_template, modifier, "modifier", COL_TEXT),
+		STR_COL(struct proc_template, create_time, "create_time", COL_TIME),
+		STR_COL(struct proc_template, last_time, "last_time", COL_TIME),
+	    },
+	    .ncols = 7,
+	    .unset = UNSET_NULL,
+	    .locks = true,
+	    .bind_table = "process_template_bind_info",
+	    .bind_fk = "process_template_id",
+	    .row_id_col = "row_id",
+	    .name_key = "process_template_name_key",
+	    .func_key = "process_template_func_key",
+	    .item_size = sizeof(struct proc_template),
+	    .values_off = offsetof(struct proc_template, v),
+	    .locked_off = offsetof(struct proc_template, locked),
+	    .row_locked_off = offsetof(struct proc_template, row_locked),
 	},
 };
 
@@ -124,7 +139,7 @@ _Static_assert(3 + BIND_KEY_COUNT <= PQ_MAX_COLUMNS,
 
 /* A statement whose text is built from a description at first use. */
 struct stmt {
-	struct pq_stmt stmt;   /* points at name and sql below */
+	struct pq_stmt stmt; /* points at name and sql below */
 	char name[64];
 	char sql[8192];
 };
@@ -132,14 +147,14 @@ struct stmt {
 /* Where a read found each part of its rows (result column numbers): the
  * map is written while the SELECT list is, so nothing counts columns. */
 struct map {
-	int cols[COLS_MAX];           /* desc.cols[i] */
-	int attr[PROC_ATTR_COUNT];    /* -1: not read (bind_info is no column) */
-	int bind_set;                 /* bind_info_set */
-	int locked;                   /* locked_fields; -1 without locks */
-	int position;                 /* the bind row's; NULL: no bind row */
-	int bind_locked;              /* its locked_keys; -1 without locks */
+	int cols[COLS_MAX];        /* desc.cols[i] */
+	int attr[PROC_ATTR_COUNT]; /* -1: not read (bind_info is no column) */
+	int bind_set;              /* bind_info_set */
+	int locked;                /* locked_fields; -1 without locks */
+	int position;              /* the bind row's; NULL: no bind row */
+	int bind_locked;           /* its locked_keys; -1 without locks */
 	int bind_key[BIND_KEY_COUNT];
-	int parent;                   /* the keys' parent column */
+	int parent; /* the keys' parent column */
 	int ncols;
 };
 
@@ -155,7 +170,7 @@ enum list_by {
 /* The statement name suffix, and the condition on $2, of each list. */
 static const struct {
 	const char *name;
-	bool parent;       /* on the parent column, else on the id */
+	bool parent; /* on the parent column, else on the id */
 	const char *cond;
 	bool lock;
 } list_by[LIST_BY_COUNT] = {
@@ -204,7 +219,7 @@ struct arr_col {
 	enum arr_what what;
 	size_t index;
 	const char *column;
-	const char *type;   /* element type of the array */
+	const char *type; /* element type of the array */
 };
 
 /*
@@ -315,8 +330,10 @@ render_insert_cte(const struct desc *d, const struct procrow_cte *cte,
 	    nm, d->table, d->id, cte->gate ? cte->gate : "", cte->gate ? ", " : "",
 	    cte->first, c[0].type, nm, nm);
 	render_write(&w, c, n, cte->first);
-	pq_append(sql, size, "%s_r AS (INSERT INTO %s (bk_supplier_account, creator, modifier, \"%s\", %s) "
-	    "SELECT $1, $2, $2, o.id", nm, d->table, d->id, w.cols);
+	pq_append(sql, size,
+	    "%s_r AS (INSERT INTO %s (bk_supplier_account, creator, modifier, \"%s\", %s) "
+	    "SELECT $1, $2, $2, o.id",
+	    nm, d->table, d->id, w.cols);
 	for (size_t i = 0; i < n; i++) {
 		const char *expr = c[i].what == AW_FIXED ? cte->fixed[c[i].index] : NULL;
 		const char *at = expr != NULL ? strchr(expr, '@') : NULL;
@@ -328,8 +345,10 @@ render_insert_cte(const struct desc *d, const struct procrow_cte *cte,
 		else
 			pq_append(sql, size, "%.*su.c%zu%s", (int)(at - expr), expr, i, at + 1);
 	}
-	pq_append(sql, size, " FROM unnest(%s) WITH ORDINALITY AS u(%s, ord) "
-	    "JOIN %s_o o ON o.ord = u.ord), ", w.arrays, w.alias, nm);
+	pq_append(sql, size,
+	    " FROM unnest(%s) WITH ORDINALITY AS u(%s, ord) "
+	    "JOIN %s_o o ON o.ord = u.ord), ",
+	    w.arrays, w.alias, nm);
 	render_write(&w, bc, nb, cte->first + (int)n);
 	pq_append(sql, size, "%s_b AS (INSERT INTO %s (bk_supplier_account, %s) SELECT $1, o.id",
 	    nm, d->bind_table, w.cols);
@@ -416,7 +435,8 @@ build_keys(const struct desc *d, struct stmt *s, struct map *m)
 	add_col(s, m, &m->parent, "t.\"%s\"", d->parent);
 	pq_append(s->sql, sizeof(s->sql),
 	    " FROM %s t WHERE t.bk_supplier_account = $1 AND t.\"%s\" = ANY ($2::bigint[]) "
-	    "ORDER BY t.\"%s\"", d->table, d->parent, d->id);
+	    "ORDER BY t.\"%s\"",
+	    d->table, d->parent, d->id);
 }
 
 /* Rows of a business with their bind rows: one result row per bind row
@@ -785,7 +805,7 @@ item_values(const struct desc *d, char *item)
 
 static bool (**item_row_locked(const struct desc *d, char *item))[BIND_KEY_COUNT]
 {
-	return (bool (**)[BIND_KEY_COUNT])(void *)(item + d->row_locked_off);
+	return (bool(**)[BIND_KEY_COUNT])(void *)(item + d->row_locked_off);
 }
 
 /* What a list read needs besides the result. */
@@ -839,8 +859,8 @@ read_bind(const PGresult *r, int row, const struct reader *rd, char *item)
 	memset(&rows[n], 0, sizeof(rows[0]));
 	v->nrows = n + 1;
 	if (d->locks) {
-		bool (**locks)[BIND_KEY_COUNT] = item_row_locked(d, item);
-		bool (*grown)[BIND_KEY_COUNT] = realloc(*locks, (n + 1) * sizeof(**locks));
+		bool(**locks)[BIND_KEY_COUNT] = item_row_locked(d, item);
+		bool(*grown)[BIND_KEY_COUNT] = realloc(*locks, (n + 1) * sizeof(**locks));
 		if (grown == NULL)
 			return -1;
 		*locks = grown;

@@ -92,7 +92,7 @@ size_t procrow_insert_cte(enum procrow_table t, const struct procrow_cte *cte,
 
 #define PROCROW_MAX_PARAMS (2 * PQ_MAX_COLUMNS)
 struct procrow_params {
-	struct pq_columns rows, binds;     /* own the texts */
+	struct pq_columns rows, binds; /* own the texts */
 	const char *params[PROCROW_MAX_PARAMS];
 	size_t n;
 };

@@ -25,18 +25,22 @@
 /* application_name of the monitor's sessions, apart from the pool's. */
 #define MONITOR_APP "procsvc-replica-check"
 
-enum state { ST_STARTING, ST_CURRENT, ST_LAGGING, ST_DOWN, ST_NOT_STANDBY };
+enum state { ST_STARTING,
+	ST_CURRENT,
+	ST_LAGGING,
+	ST_DOWN,
+	ST_NOT_STANDBY };
 
 struct sample {
-	int64_t at;    /* monotonic ms, taken before the primary was asked */
-	uint64_t lsn;  /* the primary's WAL write position then */
+	int64_t at;   /* monotonic ms, taken before the primary was asked */
+	uint64_t lsn; /* the primary's WAL write position then */
 };
 
 struct db_replica {
 	struct db_pool *pool;
 	char *read_conninfo, *primary_conninfo;
-	struct conn_cfg read_cfg, primary_cfg;  /* the monitor's */
-	char where[256];                        /* the replica, redacted */
+	struct conn_cfg read_cfg, primary_cfg; /* the monitor's */
+	char where[256];                       /* the replica, redacted */
 	long max_lag_ms, interval_ms;
 	pthread_t thread;
 	bool started;
@@ -47,12 +51,12 @@ struct db_replica {
 	size_t first, n;
 
 	pthread_mutex_t lock;
-	pthread_cond_t wake;   /* signalled to stop the monitor */
+	pthread_cond_t wake; /* signalled to stop the monitor */
 	/* Under lock. */
 	bool stop;
 	enum state state;
 	bool current_known;
-	int64_t current_at;    /* the replica holds what the primary had then */
+	int64_t current_at; /* the replica holds what the primary had then */
 };
 
 static int64_t
@@ -106,7 +110,7 @@ db_replica_new(const struct conn_cfg *read_cfg, const struct conn_cfg *primary_c
 	pthread_cond_init(&r->wake, &attr);
 	pthread_condattr_destroy(&attr);
 	r->max_lag_ms = max_lag_ms;
-	r->interval_ms = max_lag_ms / 4 < 10 ? 10 : max_lag_ms / 4 > 1000 ? 1000 : max_lag_ms / 4;
+	r->interval_ms = max_lag_ms / 4 < 10 ? 10 : (max_lag_ms / 4 > 1000 ? 1000 : max_lag_ms / 4);
 	r->read_conninfo = strdup(read_cfg->conninfo);
 	r->primary_conninfo = strdup(primary_cfg->conninfo);
 	/* Failures on the replica are this module's to log, once per change. */
@@ -241,23 +245,33 @@ set_state(struct db_replica *r, enum state next, bool reached, int64_t at,
 		break;
 	case ST_LAGGING:
 		if (primary_why[0] != '\0')
-			log_warn("read replica %s: lag unknown, the primary does not answer (%s); "
-			    "lists are read from the primary", r->where, primary_why);
+			log_warn(
+			    "read replica %s: lag unknown, the primary does not answer (%s); "
+			    "lists are read from the primary",
+			    r->where, primary_why);
 		else if (lag < 0)
-			log_warn("read replica %s: has not replayed the primary's current WAL yet; "
-			    "lists are read from the primary", r->where);
+			log_warn(
+			    "read replica %s: has not replayed the primary's current WAL yet; "
+			    "lists are read from the primary",
+			    r->where);
 		else
-			log_warn("read replica %s: %ld ms behind the primary (PROCSVC_READ_MAX_LAG_MS=%ld); "
-			    "lists are read from the primary until it catches up", r->where, lag,
+			log_warn(
+			    "read replica %s: %ld ms behind the primary (PROCSVC_READ_MAX_LAG_MS=%ld); "
+			    "lists are read from the primary until it catches up",
+			    r->where, lag,
 			    r->max_lag_ms);
 		break;
 	case ST_DOWN:
-		log_warn("read replica %s: unavailable (%s); lists are read from the primary "
-		    "until it answers", r->where, why);
+		log_warn(
+		    "read replica %s: unavailable (%s); lists are read from the primary "
+		    "until it answers",
+		    r->where, why);
 		break;
 	case ST_NOT_STANDBY:
-		log_warn("read replica %s: not a standby (pg_is_in_recovery() is false); lists "
-		    "are read from the primary", r->where);
+		log_warn(
+		    "read replica %s: not a standby (pg_is_in_recovery() is false); lists "
+		    "are read from the primary",
+		    r->where);
 		break;
 	case ST_STARTING:
 		break;
@@ -336,9 +350,8 @@ db_replica_choose(struct db_replica *r)
 	pthread_mutex_lock(&r->lock);
 	up = r->state == ST_CURRENT && r->current_known &&
 	    now_ms() - r->current_at <= r->max_lag_ms;
-	counter_inc(up ? COUNTER_DB_REPLICA_READS : r->state == ST_DOWN ||
-	    r->state == ST_NOT_STANDBY ? COUNTER_DB_REPLICA_FALLBACK_DOWN :
-	    COUNTER_DB_REPLICA_FALLBACK_LAG);
+	counter_inc(up ? COUNTER_DB_REPLICA_READS : r->state == ST_DOWN || r->state == ST_NOT_STANDBY ? COUNTER_DB_REPLICA_FALLBACK_DOWN :
+													COUNTER_DB_REPLICA_FALLBACK_LAG);
 	pthread_mutex_unlock(&r->lock);
 	return up ? r->pool : NULL;
 }
@@ -360,8 +373,10 @@ db_replica_failed(struct db_replica *r, const char *detail)
 	r->state = ST_DOWN;
 	pthread_mutex_unlock(&r->lock);
 	if (changed)
-		log_warn("read replica %s: a read failed (%s); lists are read from the primary "
-		    "until it answers", r->where, detail);
+		log_warn(
+		    "read replica %s: a read failed (%s); lists are read from the primary "
+		    "until it answers",
+		    r->where, detail);
 }
 
 void

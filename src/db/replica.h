@@ -80,8 +80,8 @@ struct db_pool *db_replica_pool(struct db_replica *r);
 void db_replica_failed(struct db_replica *r, const char *detail);
 
 struct db_replica_stats {
-	bool up;            /* reads go to the replica now */
-	double lag_s;       /* behind the primary now; negative: not known */
+	bool up;      /* reads go to the replica now */
+	double lag_s; /* behind the primary now; negative: not known */
 };
 void db_replica_stats(struct db_replica *r, struct db_replica_stats *out);
 

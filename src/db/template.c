@@ -12,7 +12,7 @@
 /* ---- service_template ---- */
 
 #define STMPL_COLS "id, bk_biz_id, name, service_category_id, bk_supplier_account, " \
-	"creator, modifier, " PQ_TS("create_time") ", " PQ_TS("last_time")
+		   "creator, modifier, " PQ_TS("create_time") ", " PQ_TS("last_time")
 
 /*
  * The NOT EXISTS keeps a taken name from consuming an id; the constraint

@@ -48,9 +48,9 @@ int db_stmpl_get(struct db *db, const char *tenant, int64_t id,
 
 /* One process template to insert; all borrowed. */
 struct db_ptmpl_new {
-	const struct proc_values *v;                /* PV_SET values are stored */
-	const bool *locked;                         /* PROC_ATTR_COUNT flags */
-	const bool (*row_locked)[BIND_KEY_COUNT];   /* v->nrows rows, or NULL */
+	const struct proc_values *v;              /* PV_SET values are stored */
+	const bool *locked;                       /* PROC_ATTR_COUNT flags */
+	const bool (*row_locked)[BIND_KEY_COUNT]; /* v->nrows rows, or NULL */
 };
 
 /*

@@ -105,8 +105,10 @@ send_one_write(struct mg_connection *c, int status, const char *request_id,
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
 		return false;
-	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n", status,
+	n = snprintf(head, sizeof(head),
+	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n",
+	    status,
 	    mg_get_response_code_text(c, status), content_type, len, request_id);
 	for (size_t i = 0; i < nhdrs && n >= 0 && (size_t)n < sizeof(head); i++)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "%s: %s\r\n",
@@ -205,7 +207,8 @@ static int
 send_raw(struct mg_connection *c, int status, const char *request_id,
     const char *text, size_t len)
 {
-	mg_printf(c, "HTTP/1.1 %d %s\r\n"
+	mg_printf(c,
+	    "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\n"
 	    "X-Request-Id: %s\r\n"
@@ -270,10 +273,10 @@ envelope(const char *request_id, const struct err *e, const char *message,
 {
 	bool ok = e == NULL || !err_isset(e);
 	/* On the heap: a long message would not fit a worker's small stack. */
-	char *msg = strdup(ok ? "success" : message != NULL ? message : e->msg);
+	char *msg = strdup(ok ? "success" : (message != NULL ? message : e->msg));
 	struct jbuf b;
 
-	*status = ok ? 200 : e->http_status ? e->http_status : 200;
+	*status = ok ? 200 : (e->http_status ? e->http_status : 200);
 	if (msg == NULL) {
 		*status = 503;
 		return NULL;
@@ -319,7 +322,8 @@ send_envelope(struct mg_connection *c, const char *request_id,
     const struct err *e, const char *message, const char *data, size_t len,
     const char *allow)
 {
-	static const char oom[] = "{\"result\":false,\"code\":1199999,\"message\":\"out of memory\","
+	static const char oom[] =
+	    "{\"result\":false,\"code\":1199999,\"message\":\"out of memory\","
 	    "\"permission\":null,\"request_id\":\"\",\"data\":null}";
 	int status;
 	size_t n = 0, nh;

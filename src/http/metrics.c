@@ -61,7 +61,8 @@ stripe(void)
 {
 	if (my_stripe == NULL)
 		my_stripe = &stripes[atomic_fetch_add_explicit(&next_stripe, 1,
-		    memory_order_relaxed) % STRIPES];
+					 memory_order_relaxed) %
+		    STRIPES];
 	return my_stripe;
 }
 
@@ -116,7 +117,7 @@ series_add(struct stripe *st, uint64_t key)
 			/* On failure k receives the key another thread claimed
 			 * the slot with, which may be ours. */
 			if (atomic_compare_exchange_strong_explicit(&series_key[slot], &k, key,
-			    memory_order_acq_rel, memory_order_acquire))
+				memory_order_acq_rel, memory_order_acquire))
 				k = key;
 		}
 		if (k == key) {
@@ -133,8 +134,7 @@ metrics_end(const char *api, int status, int code, double seconds)
 	struct stripe *st = stripe();
 	size_t a = api_index(api), b;
 
-	series_add(st, (uint64_t)(a + 1) << 48 | (uint64_t)(status & 0xffff) << 32 |
-	    (uint32_t)code);
+	series_add(st, (uint64_t)(a + 1) << 48 | (uint64_t)(status & 0xffff) << 32 | (uint32_t)code);
 	for (b = 0; b < NBUCKETS && seconds > buckets[b]; b++)
 		;
 	atomic_fetch_add_explicit(&st->hist[a][b], 1, memory_order_relaxed);
@@ -187,7 +187,7 @@ cmp_key(const void *a, const void *b)
 static bool
 render_requests(FILE *f)
 {
-	uint64_t (*rows)[2] = malloc(SERIES_SLOTS * sizeof(*rows)); /* key, count */
+	uint64_t(*rows)[2] = malloc(SERIES_SLOTS * sizeof(*rows)); /* key, count */
 	size_t n = 0;
 	unsigned long long other;
 
@@ -235,10 +235,13 @@ render_latency(FILE *f)
 				fprintf(f, "procsvc_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} %llu\n",
 				    apis[a], cum);
 		}
-		fprintf(f, "procsvc_request_duration_seconds_sum{api=\"%s\"} %.9f\n"
-		    "procsvc_request_duration_seconds_count{api=\"%s\"} %llu\n", apis[a],
+		fprintf(f,
+		    "procsvc_request_duration_seconds_sum{api=\"%s\"} %.9f\n"
+		    "procsvc_request_duration_seconds_count{api=\"%s\"} %llu\n",
+		    apis[a],
 		    (double)sum_ull(offsetof(struct stripe, hist_sum_ns) +
-			a * sizeof(stripes[0].hist_sum_ns[0])) / 1e9,
+			a * sizeof(stripes[0].hist_sum_ns[0])) /
+			1e9,
 		    apis[a], cum);
 	}
 }
@@ -250,28 +253,28 @@ static const struct gauge_row {
 	size_t offset; /* of an unsigned long long in struct metrics_gauges */
 } gauge_rows[] = {
 	{ "procsvc_db_pool_size", "gauge",
-	  "Database connections the pool may hold (PROCSVC_DB_POOL).", GAUGE(api.db_pool_size) },
+	    "Database connections the pool may hold (PROCSVC_DB_POOL).", GAUGE(api.db_pool_size) },
 	{ "procsvc_db_pool_in_use", "gauge",
-	  "Database connections lent to requests.", GAUGE(api.db_in_use) },
+	    "Database connections lent to requests.", GAUGE(api.db_in_use) },
 	{ "procsvc_db_pool_idle", "gauge",
-	  "Database connections free in the pool.", GAUGE(api.db_idle) },
+	    "Database connections free in the pool.", GAUGE(api.db_idle) },
 	{ "procsvc_db_pool_open", "gauge",
-	  "Free connections with a live database session.", GAUGE(api.db_open) },
+	    "Free connections with a live database session.", GAUGE(api.db_open) },
 	{ "procsvc_db_pool_waiting", "gauge",
-	  "Requests waiting for a database connection.", GAUGE(api.db_waiting) },
+	    "Requests waiting for a database connection.", GAUGE(api.db_waiting) },
 	{ "procsvc_db_pool_wait_timeouts_total", "counter",
-	  "Requests refused (503) after PROCSVC_DB_WAIT_MS without a connection.",
-	  GAUGE(api.db_wait_timeouts) },
+	    "Requests refused (503) after PROCSVC_DB_WAIT_MS without a connection.",
+	    GAUGE(api.db_wait_timeouts) },
 	{ "procsvc_decode_memory_bytes", "gauge",
-	  "Estimated bytes held by large request bodies being decoded.", GAUGE(api.decode_bytes) },
+	    "Estimated bytes held by large request bodies being decoded.", GAUGE(api.decode_bytes) },
 	{ "procsvc_decode_memory_waiting", "gauge",
-	  "Requests waiting for decode memory.", GAUGE(api.decode_waiting) },
+	    "Requests waiting for decode memory.", GAUGE(api.decode_waiting) },
 	{ "procsvc_http_threads", "gauge",
-	  "HTTP connections served at once (PROCSVC_THREADS).", GAUGE(http_threads) },
+	    "HTTP connections served at once (PROCSVC_THREADS).", GAUGE(http_threads) },
 	{ "procsvc_http_thread_stack_bytes", "gauge",
-	  "Stack size of an HTTP worker thread.", GAUGE(worker_stack) },
+	    "Stack size of an HTTP worker thread.", GAUGE(worker_stack) },
 	{ "procsvc_db_replica_up", "gauge",
-	  "1 while list requests are read on the replica (PROCSVC_READ_URL).", GAUGE(api.replica_up) },
+	    "1 while list requests are read on the replica (PROCSVC_READ_URL).", GAUGE(api.replica_up) },
 };
 
 static void

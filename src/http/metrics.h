@@ -18,9 +18,9 @@
 
 /* Values read live when the page is rendered. */
 struct metrics_gauges {
-	struct api_gauges api;              /* database pool, decode memory */
-	unsigned long long http_threads;    /* PROCSVC_THREADS */
-	unsigned long long worker_stack;    /* bytes, as a worker observed it */
+	struct api_gauges api;           /* database pool, decode memory */
+	unsigned long long http_threads; /* PROCSVC_THREADS */
+	unsigned long long worker_stack; /* bytes, as a worker observed it */
 };
 
 /*

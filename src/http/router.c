@@ -9,7 +9,10 @@
 #include "api/template.h"
 #include "api/topology.h"
 
-#define POST_ONLY { "POST", NULL }
+#define POST_ONLY \
+	{ \
+		"POST", NULL \
+	}
 #define WRITE true
 #define READ false
 
@@ -25,14 +28,14 @@ static const struct route routes[] = {
 	{ "set_module_hosts", "/api/v3/procsvc/set_module_hosts", api_set_module_hosts, NULL, POST_ONLY, WRITE },
 	{ "list_service_instance", "/api/v3/findmany/proc/service_instance", NULL, api_list_service_instance, POST_ONLY, READ },
 	{ "list_service_instance_detail", "/api/v3/findmany/proc/service_instance/details",
-	  NULL, api_list_service_instance_detail, POST_ONLY, READ },
+	    NULL, api_list_service_instance_detail, POST_ONLY, READ },
 	/* §11.1: the method bk-cmdb registers for each, and POST. */
 	{ "update_process_instance", "/api/v3/update/proc/process_instance", api_update_process_instance, NULL,
-	  { "PUT", "POST", NULL }, WRITE },
+	    { "PUT", "POST", NULL }, WRITE },
 	{ "delete_process_instance", "/api/v3/delete/proc/process_instance", api_delete_process_instance, NULL,
-	  { "DELETE", "POST", NULL }, WRITE },
+	    { "DELETE", "POST", NULL }, WRITE },
 	{ "delete_service_instance", "/api/v3/deletemany/proc/service_instance", api_delete_service_instance, NULL,
-	  { "DELETE", "POST", NULL }, WRITE },
+	    { "DELETE", "POST", NULL }, WRITE },
 };
 
 static const char *const esb_methods[] = POST_ONLY;
@@ -126,7 +129,7 @@ router_join(const char *const *methods, const char *sep, const char *last_sep,
 
 	buf[0] = '\0';
 	for (size_t i = 0; methods[i] != NULL && len < n; i++) {
-		const char *s = i == 0 ? "" : methods[i + 1] == NULL ? last_sep : sep;
+		const char *s = i == 0 ? "" : (methods[i + 1] == NULL ? last_sep : sep);
 		int w = snprintf(buf + len, n - len, "%s%s", s, methods[i]);
 		if (w < 0)
 			break;

@@ -42,8 +42,8 @@ enum ops_kind {
 
 /* An operations endpoint: no envelope, no credentials, GET and HEAD. */
 struct ops_route {
-	const char *path;   /* matched exactly */
-	const char *name;   /* the metrics label */
+	const char *path; /* matched exactly */
+	const char *name; /* the metrics label */
 	enum ops_kind kind;
 	/* Called every few seconds by orchestrators or Prometheus:
 	 * PROCSVC_LOG_PROBES=off drops its access lines. */

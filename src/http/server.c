@@ -156,12 +156,12 @@ incomplete:
 struct exchange {
 	char rid[REQUEST_ID_MAX + 1];
 	double start;
-	struct http_sent sent;    /* the connection's user data meanwhile */
-	const char *api;          /* metrics label: a route name, a probe, "-" */
+	struct http_sent sent; /* the connection's user data meanwhile */
+	const char *api;       /* metrics label: a route name, a probe, "-" */
 	int status, code;
-	size_t bytes_in;          /* request body bytes received */
+	size_t bytes_in;                     /* request body bytes received */
 	const char *app, *username, *tenant; /* "" until known; never a secret */
-	bool quiet;               /* a probe under PROCSVC_LOG_PROBES=off */
+	bool quiet;                          /* a probe under PROCSVC_LOG_PROBES=off */
 };
 
 static void
@@ -196,7 +196,7 @@ first_word(const char *s, size_t cap)
 static void
 access_log(const struct mg_request_info *ri, const struct exchange *x, double secs)
 {
-	const char *path = ri == NULL ? NULL : ri->local_uri ? ri->local_uri : ri->request_uri;
+	const char *path = ri == NULL ? NULL : (ri->local_uri ? ri->local_uri : ri->request_uri);
 	struct log_line l;
 	char client[80] = "";
 
@@ -597,7 +597,8 @@ on_connection_close(const struct mg_connection *cc)
 	if (!unanswered)
 		return;
 	exchange_begin(c, &x);
-	err_set_http(&e, 400, ERR_BAD_JSON, NULL, "malformed HTTP request: the request "
+	err_set_http(&e, 400, ERR_BAD_JSON, NULL,
+	    "malformed HTTP request: the request "
 	    "target must be a path on this server");
 	answer_rejected(c, &x, &e);
 }
@@ -641,27 +642,40 @@ http_start(const struct http_config *cfg, struct err *e)
 	unsigned error_code = 0;
 	struct mg_error_data error = { &error_code, error_text, sizeof(error_text) };
 	const char *options[] = {
-		"listening_ports", cfg->listen,
-		"num_threads", threads,
-		"request_timeout_ms", timeout,
-		"enable_keep_alive", "yes",
+		"listening_ports",
+		cfg->listen,
+		"num_threads",
+		threads,
+		"request_timeout_ms",
+		timeout,
+		"enable_keep_alive",
+		"yes",
 		/* CivetWeb parks a worker on an idle keep-alive connection: a
 		 * short wait keeps idle clients from starving new ones. */
-		"keep_alive_timeout_ms", "1000",
-		"tcp_nodelay", "1",
-		"max_request_size", HTTP_MAX_HEADER_BYTES_STR,
+		"keep_alive_timeout_ms",
+		"1000",
+		"tcp_nodelay",
+		"1",
+		"max_request_size",
+		HTTP_MAX_HEADER_BYTES_STR,
 		/* Route on the path as sent: no API path needs %-escapes, and a
 		 * decoded %00 would cut "/api/...%00" down to a known API. */
-		"decode_url", "no",
+		"decode_url",
+		"no",
 		/* api-contract.md §10: 1024 connections queue rather than reset. */
-		"listen_backlog", "1024",
-		"connection_queue", "1024",
+		"listen_backlog",
+		"1024",
+		"connection_queue",
+		"1024",
 		/* CivetWeb would answer CORS preflights itself (200, "allow any
 		 * origin") before routing; this API is for servers, not pages,
 		 * so OPTIONS is routed like any method (405). */
-		"access_control_allow_origin", "",
-		"access_control_allow_methods", "",
-		"access_control_allow_headers", "",
+		"access_control_allow_origin",
+		"",
+		"access_control_allow_methods",
+		"",
+		"access_control_allow_headers",
+		"",
 		NULL,
 	};
 
@@ -692,7 +706,7 @@ http_start(const struct http_config *cfg, struct err *e)
 	start_error = NULL;
 	if (s->mg == NULL) {
 		err_server(e, "cannot listen on %s: %s", cfg->listen,
-		    why[0] != '\0' ? why : error_text[0] != '\0' ? error_text : "CivetWeb did not start");
+		    why[0] != '\0' ? why : (error_text[0] != '\0' ? error_text : "CivetWeb did not start"));
 		mg_exit_library();
 		free(s);
 		return NULL;

@@ -15,12 +15,12 @@
 #include "common/err.h"
 
 struct http_config {
-	const char *listen;        /* "127.0.0.1:8080" */
-	int threads;               /* CivetWeb workers = HTTP connections served at once */
-	size_t max_body;           /* bytes; larger bodies get 413 */
+	const char *listen; /* "127.0.0.1:8080" */
+	int threads;        /* CivetWeb workers = HTTP connections served at once */
+	size_t max_body;    /* bytes; larger bodies get 413 */
 	long request_timeout_ms;
-	bool log_probes;           /* access lines for the probes (router.h ops_route.probe) */
-	const char *version;       /* procsvc_build_info's labels */
+	bool log_probes;     /* access lines for the probes (router.h ops_route.probe) */
+	const char *version; /* procsvc_build_info's labels */
 	const char *commit;
 };
 

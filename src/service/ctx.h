@@ -41,7 +41,7 @@ void svc_shutdown(void);
 
 /* One request's context; not shared between threads. */
 struct svc_ctx {
-	struct db *db;  /* pooled: takes a connection at its first statement */
+	struct db *db; /* pooled: takes a connection at its first statement */
 };
 
 /* Per request: borrowed for the duration of one call. */
@@ -96,8 +96,8 @@ void svc_pool_stats(struct svc_pool_stats *out);
 /* The read replica's state (db/replica.h; its reads and fallbacks are
  * counted in common/counter.h); false when there is none. */
 struct svc_replica_stats {
-	bool up;          /* lists go to the replica now */
-	double lag_s;     /* behind the primary; negative: not known */
+	bool up;      /* lists go to the replica now */
+	double lag_s; /* behind the primary; negative: not known */
 };
 bool svc_replica_stats(struct svc_replica_stats *out);
 

@@ -32,25 +32,25 @@
 #define SVC_IDEM_TTL_DEFAULT 86400
 
 enum svc_idem_state {
-	SVC_IDEM_NEW,       /* nothing decided yet (or a database fault) */
-	SVC_IDEM_OWNED,     /* the key is this request's: run it */
-	SVC_IDEM_REPLAY,    /* the same request committed before: answer */
-	SVC_IDEM_CONFLICT,  /* another request holds the key: 409 */
+	SVC_IDEM_NEW,      /* nothing decided yet (or a database fault) */
+	SVC_IDEM_OWNED,    /* the key is this request's: run it */
+	SVC_IDEM_REPLAY,   /* the same request committed before: answer */
+	SVC_IDEM_CONFLICT, /* another request holds the key: 409 */
 };
 
 /* One keyed request. The inputs are borrowed and must outlive the
  * request's service work (a claim may run again during it). */
 struct svc_idem {
-	const char *app;  /* bk_app_code the request authenticated as ("" if none) */
-	const char *key;  /* the header's value, already checked */
-	const char *api;  /* the API's name */
+	const char *app;                       /* bk_app_code the request authenticated as ("" if none) */
+	const char *key;                       /* the header's value, already checked */
+	const char *api;                       /* the API's name */
 	unsigned char sha256[SVC_IDEM_SHA256]; /* of the raw request body */
-	const char *tenant;  /* set by svc_idem_begin: the request's */
+	const char *tenant;                    /* set by svc_idem_begin: the request's */
 
 	enum svc_idem_state state;
-	char *answer;        /* REPLAY: the stored data, JSON text (owned) */
+	char *answer; /* REPLAY: the stored data, JSON text (owned) */
 	size_t answer_len;
-	char first_api[64];  /* CONFLICT: the API the key was first used for */
+	char first_api[64]; /* CONFLICT: the API the key was first used for */
 };
 
 /*

@@ -15,7 +15,12 @@
 #include "service/unique.h"
 
 const struct proc_attr svc_si_name_attr = {
-	"service_instance_name", PA_STR, 0, 256, 0, NULL,
+	"service_instance_name",
+	PA_STR,
+	0,
+	256,
+	0,
+	NULL,
 };
 
 void
@@ -36,7 +41,7 @@ svc_si_batch_free(struct svc_si_batch *b)
 /* The processes one instance will get, after the template merge. */
 struct si_plan {
 	const struct db_host *host;
-	struct proc_values *procs;  /* owned when from a template, else borrowed */
+	struct proc_values *procs; /* owned when from a template, else borrowed */
 	int64_t *template_ids;
 	size_t n;
 	bool owned;
@@ -49,7 +54,7 @@ struct si_work {
 	struct db_module module;
 	struct db_host_list hosts;
 	struct proc_template_list tmpl;
-	struct si_plan *plans;      /* in->n entries */
+	struct si_plan *plans; /* in->n entries */
 	/* A host lacking the address an IP code needs: found by the merge,
 	 * reported after row 13 so that it never hides a table row. */
 	struct err no_address;
@@ -256,7 +261,7 @@ check_template_hosts(struct si_work *w, struct err *e)
 	for (size_t i = 0; i < in->n; i++)
 		ids[i] = in->items[i].host_id;
 	if (db_si_template_hosts(w->req->ctx->db, w->req->tenant, in->module_id,
-	    w->module.service_template_id, ids, in->n, &dup, e) != 0)
+		w->module.service_template_id, ids, in->n, &dup, e) != 0)
 		goto out;
 	if (dup != 0) {
 		size_t i = 0;
@@ -344,7 +349,7 @@ plan_template(struct si_work *w, size_t i, struct si_plan *plan,
 		plan->template_ids[t] = pt->id;
 		struct err merge = { 0 };
 		if (merge_instantiate(pt, &host, override_for(in, pt->id),
-		    jpath_str(&host_path), &plan->procs[t], &merge) == 0)
+			jpath_str(&host_path), &plan->procs[t], &merge) == 0)
 			continue;
 		if (merge.http_status != 200) { /* out of memory */
 			err_copy(e, &merge);
@@ -376,7 +381,7 @@ build_plans(struct si_work *w, struct err *e)
 		struct si_plan *plan = &w->plans[i];
 		plan->host = find_host(&w->hosts, w->in->items[i].host_id);
 		if ((is_template_module(w) ? plan_template(w, i, plan, e) :
-		    plan_plain(&w->in->items[i], plan, e)) != 0)
+					     plan_plain(&w->in->items[i], plan, e)) != 0)
 			return -1;
 	}
 	return 0;
@@ -456,8 +461,7 @@ check_unique_template(const struct si_work *w, size_t i, struct err *e)
 				err_set(e, ERR_DUPLICATE, jpath_str(&path),
 				    "%s with bk_start_param_regex %s is already used by %s; bk_func_name + bk_start_param_regex must be unique in a service instance",
 				    err_quote(q1, sizeof(q1), plan->procs[off].attr[PAI_FUNC_NAME].s),
-				    err_quote(q2, sizeof(q2), plan->procs[off].attr[PAI_START_PARAM_REGEX].state == PV_SET ?
-				    plan->procs[off].attr[PAI_START_PARAM_REGEX].s : ""), other);
+				    err_quote(q2, sizeof(q2), plan->procs[off].attr[PAI_START_PARAM_REGEX].state == PV_SET ? plan->procs[off].attr[PAI_START_PARAM_REGEX].s : ""), other);
 			return -1;
 		}
 	return 0;
@@ -575,7 +579,8 @@ insert_all(struct si_work *w, bool checked, struct id_list *out, bool *done,
 		bool named = item->name.state == PV_SET && item->name.s[0] != '\0';
 		si[i] = (struct db_si_new){ item->host_id, named ? item->name.s : NULL,
 			first != NULL && first->attr[PAI_PROCESS_NAME].state == PV_SET ?
-			first->attr[PAI_PROCESS_NAME].s : "",
+			    first->attr[PAI_PROCESS_NAME].s :
+			    "",
 			first != NULL ? first_port(first) : "" };
 		nprocs += w->plans[i].n;
 	}
@@ -590,8 +595,8 @@ insert_all(struct si_work *w, bool checked, struct id_list *out, bool *done,
 			procs[k++] = (struct db_proc_new){ in->biz_id, (int64_t)i + 1,
 				w->plans[i].template_ids[p], in->items[i].host_id, plan_proc(w, i, p) };
 	if (db_si_create(w->req->ctx->db, w->req->tenant, w->req->username,
-	    in->biz_id, in->module_id, w->module.service_template_id, checked, si,
-	    in->n, procs, nprocs, out->ids, done, e) != 0)
+		in->biz_id, in->module_id, w->module.service_template_id, checked, si,
+		in->n, procs, nprocs, out->ids, done, e) != 0)
 		goto out;
 	if (*done)
 		out->n = in->n;

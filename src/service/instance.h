@@ -17,14 +17,14 @@
 
 /* One processes[] entry. Owns v. */
 struct svc_si_proc {
-	int64_t template_id;      /* process_template_id; 0 = none */
-	struct proc_values v;     /* process_info as decoded (may hold PV_BAD) */
+	int64_t template_id;  /* process_template_id; 0 = none */
+	struct proc_values v; /* process_info as decoded (may hold PV_BAD) */
 };
 
 /* One instances[] entry. Owns everything. */
 struct svc_si_in {
 	int64_t host_id;
-	struct pval name;         /* service_instance_name, checked (≤ 256) */
+	struct pval name; /* service_instance_name, checked (≤ 256) */
 	struct svc_si_proc *procs;
 	size_t nprocs;
 };

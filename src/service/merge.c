@@ -176,7 +176,8 @@ merge_instantiate(const struct proc_template *t, const struct merge_host *host,
 		if (resolve_ip(p->s, host, ip, sizeof(ip)) != 0) {
 			err_set(e, ERR_BAD_VALUE, host_path,
 			    "host %" PRId64 " has no address for ip code \"%s\" of bind_info row %" PRId64
-			    " (row_id) of process template %" PRId64, host->id, p->s,
+			    " (row_id) of process template %" PRId64,
+			    host->id, p->s,
 			    out->rows[r].key[BKI_TEMPLATE_ROW_ID].i, t->id);
 			return -1;
 		}

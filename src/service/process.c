@@ -56,7 +56,8 @@ check_request(const struct svc_req *req, const struct svc_proc_batch *in,
 	if (si->service_template_id != 0) {
 		err_set(e, ERR_SI_FROM_TEMPLATE, "service_instance_id",
 		    "service instance %" PRId64 " was created from service template %" PRId64
-		    "; its processes come from the template", si->id, si->service_template_id);
+		    "; its processes come from the template",
+		    si->id, si->service_template_id);
 		return -1;
 	}
 	return 0;
@@ -144,7 +145,7 @@ create_at_once(const struct svc_req *req, const struct svc_proc_batch *in,
 	}
 	if (svc_check_unique(procs, in->n, NULL, &unique_rule, &pre) != 0 ||
 	    db_proc_create_checked(req->ctx->db, req->tenant, req->username, in->biz_id,
-	    rows, in->n, out->ids, done, &pre) != 0) {
+		rows, in->n, out->ids, done, &pre) != 0) {
 		/* A contract error is told by the checks in order; a server
 		 * fault is final. */
 		if (pre.http_status != 200)

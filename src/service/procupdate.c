@@ -29,15 +29,15 @@ svc_proc_changes_free(struct svc_proc_changes *c)
 struct upd_work {
 	const struct svc_req *req;
 	const struct svc_proc_changes *in;
-	int64_t *ids;                       /* in->n: the items' ids, input order */
-	int64_t *si;                        /* locked service instances, ascending */
+	int64_t *ids; /* in->n: the items' ids, input order */
+	int64_t *si;  /* locked service instances, ascending */
 	size_t nsi;
-	struct proc_record_list stored;     /* locked processes, ascending id */
-	const struct proc_record **rec;     /* in->n: item i's stored process */
-	struct proc_template_list tmpl;     /* of the template-made ones */
-	struct db_host_list hosts;          /* of those whose bind_info is given */
-	struct proc_values *final;          /* in->n: what item i's process becomes */
-	struct proc_key_list keys;          /* every process of the locked instances */
+	struct proc_record_list stored; /* locked processes, ascending id */
+	const struct proc_record **rec; /* in->n: item i's stored process */
+	struct proc_template_list tmpl; /* of the template-made ones */
+	struct db_host_list hosts;      /* of those whose bind_info is given */
+	struct proc_values *final;      /* in->n: what item i's process becomes */
+	struct proc_key_list keys;      /* every process of the locked instances */
 };
 
 /* Frees what an attempt built (not ids, kept across attempts). */
@@ -146,7 +146,7 @@ lock_and_read(struct upd_work *w, bool *raced, struct err *e)
 	int rc = -1;
 
 	if (db_si_lock_of_processes(req->ctx->db, req->tenant, w->in->biz_id, w->ids, n,
-	    DB_SI_LOCK_NO_KEY, &w->si, &w->nsi, e) != 0 ||
+		DB_SI_LOCK_NO_KEY, &w->si, &w->nsi, e) != 0 ||
 	    db_proc_lock(req->ctx->db, req->tenant, w->in->biz_id, w->ids, n, &w->stored, e) != 0)
 		return -1;
 	w->rec = calloc(n, sizeof(*w->rec));
@@ -206,8 +206,7 @@ load_templates(struct upd_work *w, struct err *e)
 		if (bind_given(w, i))
 			hids[nh++] = w->rec[i]->host_id;
 	}
-	if (nt > 0 && db_ptmpl_list_ids(req->ctx->db, req->tenant, w->in->biz_id, tids, nt,
-	    &w->tmpl, e) != 0)
+	if (nt > 0 && db_ptmpl_list_ids(req->ctx->db, req->tenant, w->in->biz_id, tids, nt, &w->tmpl, e) != 0)
 		goto out;
 	if (nh > 0 && db_hosts_get(req->ctx->db, req->tenant, hids, nh, &w->hosts, e) != 0)
 		goto out;
@@ -320,7 +319,8 @@ build_final(struct upd_work *w, struct err *e)
 		const struct proc_record *r = w->rec[i];
 		/* A template that is gone leaves nothing locked: a plain process. */
 		const struct proc_template *t = r->process_template_id != 0 ?
-		    find_template(&w->tmpl, r->process_template_id) : NULL;
+		    find_template(&w->tmpl, r->process_template_id) :
+		    NULL;
 		const struct err *bad = t != NULL ?
 		    merge_override_error(t, &w->in->items[i].v) :
 		    proc_values_first_error(&w->in->items[i].v, NULL, NULL);

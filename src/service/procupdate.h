@@ -21,7 +21,7 @@
 
 /* One processes[] item as decoded. Owns v. */
 struct svc_proc_change {
-	int64_t id;            /* bk_process_id; 0 when absent or null */
+	int64_t id; /* bk_process_id; 0 when absent or null */
 	/* The keys the item carries: PV_ABSENT for the ones it does not
 	 * (they keep their stored values), PV_NULL for null (reset), PV_SET or
 	 * PV_BAD (row 8) for values. */

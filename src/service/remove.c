@@ -108,7 +108,7 @@ delete_processes(const struct svc_req *req, int64_t biz_id, const int64_t *ids,
 	int rc = -1;
 
 	if (db_si_lock_of_processes(db, req->tenant, biz_id, ids, n, DB_SI_LOCK_DELETE,
-	    &si, &nsi, e) != 0 ||
+		&si, &nsi, e) != 0 ||
 	    db_proc_lock_refs(db, req->tenant, biz_id, ids, n, &refs, &nrefs, e) != 0)
 		goto out;
 	found = calloc(nrefs + 1, sizeof(*found));

@@ -198,7 +198,7 @@ to_query(const struct svc_si_query *q, const int64_t *one_host,
 	dq->nhosts = q->host_ids.n;
 	if (q->detail && dq->nhosts == 0) {
 		dq->host_ids = q->host_list.n > 0 ? q->host_list.ids : one_host;
-		dq->nhosts = q->host_list.n > 0 ? q->host_list.n : *one_host > 0 ? 1 : 0;
+		dq->nhosts = q->host_list.n > 0 ? q->host_list.n : (*one_host > 0 ? 1 : 0);
 	}
 	dq->ids = q->ids.ids;
 	dq->nids = q->ids.n;

@@ -24,18 +24,18 @@
  * Absent and null fields are 0 / empty / NULL. Owns its arrays and strings.
  */
 struct svc_si_query {
-	bool detail;                   /* list_service_instance_detail */
+	bool detail; /* list_service_instance_detail */
 	int64_t biz_id;
 	int64_t module_id;
-	struct id_list host_ids;       /* bk_host_ids, as sent */
-	struct id_list ids;            /* service_instance_ids, as sent */
-	struct id_list host_list;      /* detail: bk_host_list, as sent */
-	int64_t host_id;               /* detail: bk_host_id */
-	char *search_key;              /* NULL: no filter */
-	bool has_start, has_limit;     /* page.start / page.limit given */
+	struct id_list host_ids;   /* bk_host_ids, as sent */
+	struct id_list ids;        /* service_instance_ids, as sent */
+	struct id_list host_list;  /* detail: bk_host_list, as sent */
+	int64_t host_id;           /* detail: bk_host_id */
+	char *search_key;          /* NULL: no filter */
+	bool has_start, has_limit; /* page.start / page.limit given */
 	int64_t start, limit;
-	char *sort;                    /* page.sort; NULL: "id" */
-	size_t nselectors;             /* elements of selectors */
+	char *sort;        /* page.sort; NULL: "id" */
+	size_t nselectors; /* elements of selectors */
 };
 void svc_si_query_free(struct svc_si_query *q);
 

@@ -36,7 +36,12 @@ svc_ptmpl_find(const struct svc_req *req, int64_t biz_id,
 /* ---- create_service_template ---- */
 
 static const struct proc_attr stmpl_name_attr = {
-	"name", PA_STR, 1, SVC_STMPL_NAME_MAX, PA_REQUIRED, NULL,
+	"name",
+	PA_STR,
+	1,
+	SVC_STMPL_NAME_MAX,
+	PA_REQUIRED,
+	NULL,
 };
 
 void
@@ -200,10 +205,10 @@ insert_batch(const struct svc_req *req, const struct svc_ptmpl_batch *in,
 	for (size_t i = 0; i < in->items.n; i++) {
 		const struct proc_template *t = &in->items.items[i];
 		rows[i] = (struct db_ptmpl_new){ &t->v, t->locked,
-			(const bool (*)[BIND_KEY_COUNT])t->row_locked };
+			(const bool(*)[BIND_KEY_COUNT])t->row_locked };
 	}
 	if (db_ptmpl_insert(req->ctx->db, req->tenant, req->username, in->biz_id,
-	    in->service_template_id, rows, in->items.n, out->ids, e) != 0)
+		in->service_template_id, rows, in->items.n, out->ids, e) != 0)
 		goto out;
 	out->n = in->items.n;
 	rc = 0;

@@ -43,9 +43,9 @@ struct svc_stmpl {
 
 /* A decoded create_service_template request. Owns name. */
 struct svc_stmpl_in {
-	int64_t biz_id;          /* 0 when missing or null */
-	struct pval name;        /* as given: PV_ABSENT / PV_NULL / PV_SET (trimmed) */
-	int64_t category_id;     /* service_category_id; 0 when missing or null */
+	int64_t biz_id;      /* 0 when missing or null */
+	struct pval name;    /* as given: PV_ABSENT / PV_NULL / PV_SET (trimmed) */
+	int64_t category_id; /* service_category_id; 0 when missing or null */
 };
 void svc_stmpl_in_free(struct svc_stmpl_in *in);
 
@@ -71,8 +71,8 @@ int svc_stmpl_create(const struct svc_req *req, const struct svc_stmpl_in *in,
  * fields of the items are unused. Owns items.
  */
 struct svc_ptmpl_batch {
-	int64_t biz_id;                /* 0 when missing or null */
-	int64_t service_template_id;   /* 0 when missing or null */
+	int64_t biz_id;              /* 0 when missing or null */
+	int64_t service_template_id; /* 0 when missing or null */
 	struct proc_template_list items;
 };
 void svc_ptmpl_batch_free(struct svc_ptmpl_batch *b);

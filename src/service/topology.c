@@ -13,8 +13,8 @@
 /* api-contract.md §4 and §10 "Hosts and modules": inner/outer IPs may be
  * comma lists (multi-IP hosts); each entry must be of the field's family. */
 const struct topo_ip_field topo_ip_fields[TOPO_IP_COUNT] = {
-	[TOPO_INNERIP]    = { "bk_host_innerip", AF_INET },
-	[TOPO_OUTERIP]    = { "bk_host_outerip", AF_INET },
+	[TOPO_INNERIP] = { "bk_host_innerip", AF_INET },
+	[TOPO_OUTERIP] = { "bk_host_outerip", AF_INET },
 	[TOPO_INNERIP_V6] = { "bk_host_innerip_v6", AF_INET6 },
 	[TOPO_OUTERIP_V6] = { "bk_host_outerip_v6", AF_INET6 },
 };
@@ -177,7 +177,7 @@ ip_list_ok(const char *s, int family)
 		s += len;
 		if (*s == '\0')
 			return true;
-		s++;  /* past the comma; a trailing one leaves an empty entry */
+		s++; /* past the comma; a trailing one leaves an empty entry */
 	}
 }
 
@@ -402,8 +402,11 @@ svc_upsert_modules(const struct svc_req *req, const struct topo_modules *in,
     struct err *e)
 {
 	struct db_module_cols c = {
-		.n = in->n, .id = in->id, .biz_id = in->biz_id,
-		.template_id = in->template_id, .default_kind = in->default_kind,
+		.n = in->n,
+		.id = in->id,
+		.biz_id = in->biz_id,
+		.template_id = in->template_id,
+		.default_kind = in->default_kind,
 		.name = in->name,
 	};
 
@@ -423,7 +426,7 @@ add_hosts(const struct svc_req *req, const struct topo_module_hosts *in,
 	struct err add = { 0 };
 
 	if (db_module_host_add(req->ctx->db, req->tenant, in->module_id,
-	    in->host_ids, in->n, &add) == 0)
+		in->host_ids, in->n, &add) == 0)
 		return 0;
 	if (add.code == ERR_BAD_VALUE)
 		err_set(e, ERR_BAD_VALUE, "bk_host_ids",
@@ -438,7 +441,7 @@ svc_set_module_hosts(const struct svc_req *req,
     const struct topo_module_hosts *in, struct err *e)
 {
 	struct db *db = req->ctx->db;
-	int64_t *missing = NULL;  /* owned here */
+	int64_t *missing = NULL; /* owned here */
 	size_t nmissing = 0;
 	bool in_tx = false, found;
 	int rc = -1;
@@ -459,7 +462,7 @@ svc_set_module_hosts(const struct svc_req *req,
 	}
 	if (in->n > 0) {
 		if (db_host_missing(db, req->tenant, in->host_ids, in->n, &missing,
-		    &nmissing, e) != 0)
+			&nmissing, e) != 0)
 			goto out;
 		if (nmissing > 0) {
 			report_missing_hosts(missing, nmissing, e);
@@ -470,7 +473,7 @@ svc_set_module_hosts(const struct svc_req *req,
 		goto out;
 	if (in->n > 0 && add_hosts(req, in, e) != 0)
 		goto out;
-	in_tx = false;  /* COMMIT ends the block even when it fails */
+	in_tx = false; /* COMMIT ends the block even when it fails */
 	if (db_commit(db, e) != 0)
 		goto out;
 	rc = 0;

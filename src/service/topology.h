@@ -31,7 +31,10 @@
 
 /* The IP fields of a host, in this order everywhere (decode, check, SQL). */
 enum topo_ip_index {
-	TOPO_INNERIP, TOPO_OUTERIP, TOPO_INNERIP_V6, TOPO_OUTERIP_V6,
+	TOPO_INNERIP,
+	TOPO_OUTERIP,
+	TOPO_INNERIP_V6,
+	TOPO_OUTERIP_V6,
 	TOPO_IP_COUNT
 };
 
@@ -69,8 +72,8 @@ struct topo_modules {
 
 /* A set_module_hosts request. host_ids is owned: topo_module_hosts_free. */
 struct topo_module_hosts {
-	int64_t module_id;  /* 0: missing or null */
-	bool hosts_given;   /* false: bk_host_ids missing or null */
+	int64_t module_id; /* 0: missing or null */
+	bool hosts_given;  /* false: bk_host_ids missing or null */
 	size_t n;
 	int64_t *host_ids;
 };

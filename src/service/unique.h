@@ -23,8 +23,8 @@
  * (1113019 for the name, 1113020 for func + regex). */
 struct svc_unique_rule {
 	int name_code, func_code;
-	const char *scope;   /* "service instance" / "service template" */
-	const char *stored;  /* how a stored row is named: "existing process" */
+	const char *scope;  /* "service instance" / "service template" */
+	const char *stored; /* how a stored row is named: "existing process" */
 	/* Appends to p (empty) the path of the name (by_name) or func field
 	 * of item i. */
 	void (*path)(struct jpath *p, size_t i, bool by_name, const void *arg);
