@@ -719,6 +719,7 @@ main() {
 		scale_bouncer
 		idem_ttl
 		idem_sigterm
+		idem_faults
 		[ -n "${TEST_NO_HOSTILE:-}" ] || run_hostile
 		[ -n "${TEST_NO_VALGRIND:-}" ] || run_valgrind_suite
 	else

@@ -193,6 +193,95 @@ idem_sigterm() {
 	idem_result "SIGTERM under load: requests in flight answered, new ones 503, exit 0; past the drain timeout answers are lost but the retries get the committed ids; every answer is a whole batch in the database"
 }
 
+# A fault run, as an operator's worst hour: 8 clients send keyed creates
+# (one instance, two processes each) and retry every one with its key until
+# it succeeds, while PostgreSQL restarts (fast), procsvc is stopped by
+# SIGTERM and restarted, PostgreSQL crashes (immediate stop) and comes back,
+# and procsvc is killed (SIGKILL) and restarted. Afterwards every answered
+# id is its whole batch in the database, no batch is there twice, and the
+# database holds nothing nobody was answered for. On a cluster of its own,
+# so the shared one keeps running. 1 result.
+idem_faults() {
+	local dir=$tmp/idem-faults pgdir=$tmp/idem-faults-pg pgport port url log c pids=() n got
+	idem_fails=""
+	mkdir -p "$dir/out"
+	pgport=$(free_port)
+	port=$(free_port)
+	log=$dir/server.log
+	if ! pg_cluster_start "$pgdir" "$pgport" >"$dir/pg.log" 2>&1; then
+		idem_fails="; PostgreSQL did not start: $(tail -n 3 "$dir/pg.log")"
+		idem_result "fault run"
+		return
+	fi
+	url=$(pg_cluster_url "$pgdir" "$pgport")
+	DATABASE_URL=$url "$SERVER_BIN" migrate up >"$dir/migrate.log" 2>&1 || idem_fails="; migrate failed"
+	idem_serve "$log" "$port" DATABASE_URL="$url" || { idem_result "fault run"; pg_cluster_stop "$pgdir"; return; }
+	idem_topology "$port"
+	for c in 1 2 3 4 5 6 7 8; do
+		idem_fault_client "$port" "$c" "$dir" &
+		pids+=($!)
+	done
+	sleep 1.5
+	_pg_as_owner "$(pg_bin)/pg_ctl" restart -w -m fast -D "$pgdir/pgdata" >/dev/null 2>&1 ||
+		idem_fails="$idem_fails; PostgreSQL did not restart"
+	sleep 1.5
+	idem_stop "$log"
+	idem_serve "$log.2" "$port" DATABASE_URL="$url" || idem_fails="$idem_fails; no restart after SIGTERM"
+	sleep 1.5
+	_pg_as_owner "$(pg_bin)/pg_ctl" stop -m immediate -D "$pgdir/pgdata" >/dev/null 2>&1
+	sleep 1
+	pg_cluster_start "$pgdir" "$pgport" >/dev/null 2>&1 || idem_fails="$idem_fails; PostgreSQL did not come back"
+	sleep 1.5
+	kill -KILL "$idem_pid" 2>/dev/null
+	wait "$idem_pid" 2>/dev/null
+	grep -qE "$SANITIZER_RE" "$log.2" && idem_fails="$idem_fails; sanitizer report in $log.2"
+	idem_serve "$log.3" "$port" DATABASE_URL="$url" || idem_fails="$idem_fails; no restart after SIGKILL"
+	sleep 1.5
+	touch "$dir/stop"
+	wait "${pids[@]}"
+	idem_stop "$log.3"
+	grep -qE "$SANITIZER_RE" "$log" && idem_fails="$idem_fails; sanitizer report in $log"
+	n=$(find "$dir/out" -type f ! -name '*.status' | wc -l)
+	[ "$n" -ge 40 ] || idem_fails="$idem_fails; only $n creates answered"
+	[ -e "$dir/gave-up" ] && idem_fails="$idem_fails; retries gave up: $(head -n 3 "$dir/gave-up")"
+	# Every answer is its batch, whole (idem_audit checks one process, so
+	# this reads the two of these batches itself).
+	for c in "$dir"/out/f*; do
+		case $c in *.status) continue ;; esac
+		got=$(psql -X -q -t -A -d "$url" -c "SELECT s.name, count(p.bk_process_id) FROM service_instance s LEFT JOIN process p ON p.service_instance_id = s.id WHERE s.id = $(idem_data "$c" | tr -d '[]' | grep -E '^[0-9]+$' || echo 0) GROUP BY s.name")
+		[ "$got" = "${c##*/}|2" ] || idem_fails="$idem_fails; ${c##*/} answered $(idem_data "$c"), the database has \"$got\""
+	done
+	got=$(psql -X -q -t -A -d "$url" -c "SELECT count(*), count(DISTINCT name), (SELECT count(*) FROM process) FROM service_instance")
+	[ "$got" = "$n|$n|$((2 * n))" ] || idem_fails="$idem_fails; $n answers, the database has instances|names|processes $got"
+	pg_cluster_stop "$pgdir" >/dev/null 2>&1
+	idem_result "fault run: $n keyed creates retried through PostgreSQL restarts and crashes, SIGTERM and SIGKILL of procsvc; every answer is its whole batch, none written twice, none unanswered"
+}
+
+# idem_fault_client PORT C DIR: creates f<C>-<j> until DIR/stop exists,
+# each retried with its key until it is answered with code 0 (a minute at
+# most: then DIR/gave-up names it).
+idem_fault_client() {
+	local j=0 name out tries
+	while [ ! -e "$3/stop" ]; do
+		j=$((j + 1))
+		name=f$2-$j
+		out=$3/out/$name
+		tries=0
+		until [ "$(cat "$out.status" 2>/dev/null)" = 200 ] && grep -q '"code":0,' "$out"; do
+			tries=$((tries + 1))
+			if [ "$tries" -gt 300 ]; then
+				echo "$name: $(cat "$out.status" 2>/dev/null) $(head -c 200 "$out" 2>/dev/null)" >>"$3/gave-up"
+				return
+			fi
+			[ "$tries" -eq 1 ] || sleep 0.2
+			curl -s --noproxy '*' --max-time 20 -o "$out" -w '%{http_code}' -X POST \
+				"http://127.0.0.1:$1/api/v3/create/proc/service_instance" -H "X-Idempotency-Key: fault-$name" \
+				-d "{$IDEM_AUTH,\"bk_biz_id\":95,\"bk_module_id\":9501,\"instances\":[{\"bk_host_id\":9501,\"service_instance_name\":\"$name\",\"processes\":[{\"process_info\":{\"bk_process_name\":\"$name\",\"bk_func_name\":\"f\"}},{\"process_info\":{\"bk_process_name\":\"$name-b\",\"bk_func_name\":\"g\"}}]}]}" \
+				>"$out.status" 2>/dev/null
+		done
+	done
+}
+
 # Keys that live 2 s (tests/idem/ttl.json) on a server of their own: the
 # purge thread deletes them, backlog included. Adds the runner's counts.
 idem_ttl() {
