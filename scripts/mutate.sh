@@ -44,7 +44,7 @@ JOBS=${MUTATE_JOBS:-2}
 MUTANT_BIN=$ROOT/build/mutant
 RUNNER_BIN=$ROOT/build/test_runner
 # What the tree copies need to build and test; build output stays behind.
-TREE_PARTS=(Makefile src migrations tests/cases tests/unit tests/db)
+TREE_PARTS=(Makefile src migrations openapi.yaml scripts/embed.sh tests/cases tests/unit tests/db)
 
 scratch=
 started=$SECONDS
@@ -107,6 +107,8 @@ setup_worker() {
 		say "worker $w: the unmutated tree does not build"
 		return 1
 	fi
+	# The pristine build output, put back after each mutant (restore_tree).
+	cp -a "$dir/tree/build" "$dir/pristine" || return 1
 	# Its own temp dir: pg.sh hands it to the postgres user (as root).
 	pg=$(mktemp -d) || return 1
 	echo "$pg" >"$dir/pgdir"
@@ -213,7 +215,7 @@ run_tests() {
 	[ ${#files[@]} -gt 0 ] || return 0
 	env PROCSVC_URL="http://127.0.0.1:$(cat "$dir/server.port")" TEST_DATABASE_URL="$(cat "$dir/db")" \
 		PROCSVC_TEST_APP=esb_test PROCSVC_TEST_SECRET=xxx PROCSVC_TEST_USER=admin TEST_FILTER= \
-		timeout 300 "$RUNNER_BIN" "${files[@]}" >"$dir/runner.out" 2>&1
+		timeout 300 "$RUNNER_BIN" --fail-fast "${files[@]}" >"$dir/runner.out" 2>&1
 	case $? in
 	0) return 0 ;;
 	124) echo "timeout after 300 s" >"$dir/why" ;;
@@ -230,7 +232,8 @@ run_tests() {
 # result line; the verdict goes to $dir/results.
 run_mutant() {
 	local w=$1 id=$2 kind=$3 tests=$4 what=$5 dir=$scratch/w$1 t0=$SECONDS
-	local files verdict why="" f
+	local files verdict why=""
+	touch "$dir/stamp"
 	files=$("$MUTANT_BIN" apply "$LIST" "$id" "$dir/tree" 2>"$dir/apply.log")
 	if [ -z "$files" ]; then
 		verdict=STALE
@@ -256,10 +259,7 @@ run_mutant() {
 	stop_server "$w"
 	rm -f "$dir/db.dirty"
 	[[ $'\n'$files != *$'\n'migrations/* ]] || touch "$dir/db.dirty"
-	# Back to the pristine text; a newer mtime rebuilds what the mutant built.
-	for f in $files; do
-		cp "$scratch/orig/$f" "$dir/tree/$f"
-	done
+	restore_tree "$w" "$files"
 	printf '%s\t%s\t%s\t%s\n' "$verdict" "$kind" "$id" "$why" >>"$dir/results"
 	if [ "$verdict" = killed ] && [ -z "${MUTATE_VERBOSE:-}" ]; then
 		why=${why:0:100}
@@ -267,10 +267,30 @@ run_mutant() {
 	printf '  %-8s %-34s %4ds  %s\n' "$verdict" "$id" $((SECONDS - t0)) "$why"
 }
 
+# Puts worker $1's tree back as it was before the mutant, mtimes included:
+# the files of $2 from the pristine copy, and whatever the mutant's build
+# and tests wrote under build/ from the pristine build output (or removed,
+# when there was none), so the next mutant rebuilds only its own files.
+restore_tree() {
+	local dir=$scratch/w$1 f rel
+	for f in $2; do
+		cp -p "$scratch/orig/$f" "$dir/tree/$f"
+	done
+	while IFS= read -r f; do
+		rel=${f#"$dir"/tree/build/}
+		if [ -e "$dir/pristine/$rel" ]; then
+			cp -p "$dir/pristine/$rel" "$f"
+		else
+			rm -f "$f"
+		fi
+	done < <(find "$dir/tree/build" -type f -newer "$dir/stamp")
+}
+
 # Takes mutants off the shared queue until it is empty.
 worker() {
 	local w=$1 n id kind tests what
 	while :; do
+		# shellcheck disable=SC2016  # expanded by the inner bash
 		n=$(flock "$scratch/queue.lock" bash -c \
 			'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' _ "$scratch/queue.next")
 		IFS=$'\t' read -r id kind tests what < <(sed -n "$((n + 1))p" "$scratch/queue")
@@ -300,7 +320,10 @@ report() {
 
 main() {
 	local w n selected tests
-	[ -x "$MUTANT_BIN" ] && [ -x "$RUNNER_BIN" ] || { say "build/mutant and build/test_runner first (make mutate)"; exit 1; }
+	if [ ! -x "$MUTANT_BIN" ] || [ ! -x "$RUNNER_BIN" ]; then
+		say "build/mutant and build/test_runner first (make mutate)"
+		exit 1
+	fi
 	"$MUTANT_BIN" check "$LIST" "$ROOT" || { say "stale mutants: fix $LIST first"; exit 1; }
 	scratch=$(mktemp -d) || exit 1
 	select_mutants "$@" >"$scratch/queue"
