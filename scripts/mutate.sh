@@ -26,6 +26,13 @@
 #    time taken. The exit status is 1 when a mutant survived, was stale,
 #    or did not build or migrate (a broken mutant is a fault of the list).
 #
+# Each worker keeps its tree's pristine build output and puts it back
+# after a mutant (restore_tree), so a mutant recompiles only its own file;
+# the case runner stops at the first failed step (--fail-fast).
+# Measured: the full list (236 mutants) in 731 s, about 12 minutes, with
+# MUTATE_JOBS=1 on a 2-core machine (a mutant 2-8 s, the four index
+# mutants 12-35 s each for the EXPLAIN test); the baseline about 30 s.
+#
 # A mutant that edits migrations/ gets a fresh database migrated with its
 # schema, and so does the mutant after it. MUTATE_LIST names another list,
 # MUTATE_KEEP=1 keeps the scratch directory, MUTATE_VERBOSE=1 prints the
