@@ -49,7 +49,7 @@ MANDIR  := $(PREFIX)/share/man/man1
 DOCDIR  := $(PREFIX)/share/doc/procsvc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all asan deps run test lint clean stop-db bench fuzz soak install uninstall openapi-check
+.PHONY: all asan deps run test lint clean stop-db bench fuzz soak install uninstall openapi-check mutate
 
 all: build/procsvc
 
@@ -119,6 +119,12 @@ build/test_soak: $(SOAK_SRC) tests/hostile/net.h tests/hostile/samples.h
 	$(CC) $(CFLAGS_BASE) -O1 $(PKG_CFLAGS) -o $@ $(SOAK_SRC) \
 	    $(shell pkg-config --libs jansson libpq) -lpthread
 
+# The mutant list's reader and applier (scripts/mutate.sh; make test checks
+# that every mutant still applies).
+build/mutant: tests/mutate/mutant.c
+	@mkdir -p build
+	$(CC) $(CFLAGS_BASE) -O1 -o $@ $<
+
 # The connection layer against a real PostgreSQL (scripts/test.sh runs it).
 DB_SRC := $(wildcard src/db/*.c) $(COMMON_SRC)
 build/test_db: tests/db/test_db.c $(DB_SRC) $(wildcard src/db/*.h src/common/*.h)
@@ -174,10 +180,20 @@ stop-db:
 	@bash -c '. scripts/pg.sh && pg_local_stop "$(CURDIR)"'
 
 test: deps
-	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_db_tsan build/test_explain build/test_ops build/test_hostile
+	@$(MAKE) --no-print-directory build/procsvc build/procsvc-asan build/test_runner build/test_load build/test_unit build/test_db build/test_db_tsan build/test_explain build/test_ops build/test_hostile build/mutant
 	@$(MAKE) --no-print-directory "$(PROMTOOL)" || echo "promtool could not be fetched: its checks will fail"
 	@$(MAKE) --no-print-directory $(OPENAPI_NPM_STAMP) || echo "the openapi checker could not be installed: its checks will fail"
 	@PROMTOOL="$(PROMTOOL)" bash scripts/test.sh
+
+# Mutation testing, not part of make test: each mutant of tests/mutants.txt
+# (a dropped constraint, a check-table row removed or swapped, a limit moved
+# by one) applied alone to a scratch copy of the tree, built and run against
+# the tests it names; every one must be caught. MUTATE_JOBS (2) at once,
+# each with its own PostgreSQL; `make mutate MUTANTS="id prefix*"` runs some.
+MUTATE_JOBS ?= 2
+mutate: deps
+	@$(MAKE) --no-print-directory build/mutant build/test_runner
+	@MUTATE_JOBS=$(MUTATE_JOBS) bash scripts/mutate.sh $(MUTANTS)
 
 # Coverage-guided fuzzing (clang's libFuzzer), not part of make test:
 # fuzz_body drives the body decoder and process codec, fuzz_pipeline the
@@ -257,7 +273,7 @@ lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --suppress=missingIncludeSystem -Isrc src
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	    --suppress=missingIncludeSystem -Itests/runner tests/runner
+	    --suppress=missingIncludeSystem -Itests/runner tests/runner tests/mutate
 	@shellcheck -x scripts/*.sh
 	@clang-format --dry-run -Werror $(sort $(wildcard src/*.[ch] src/*/*.[ch]))
 

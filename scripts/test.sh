@@ -5,7 +5,8 @@
 #   scripts/test.sh [FILTER]
 #
 # 1. a database: $TEST_DATABASE_URL, or a throwaway cluster in a temp dir
-# 2. unit tests: build/test_unit and build/test_load (cmocka), when built
+# 2. the mutant list still applies (build/mutant check, for make mutate);
+#    unit tests: build/test_unit and build/test_load (cmocka), when built
 # 3. migrations: up, dump, down to nothing, up, dump; both dumps must match;
 #    the db tests (tests/db), the EXPLAIN test on a million instances among them
 # 4. the ASan/UBSan server on a free port, then the HTTP cases in tests/cases
@@ -136,6 +137,32 @@ run_cmocka() {
 
 run_unit() {
 	run_cmocka unit "$UNIT_BIN"
+}
+
+# Every mutant of tests/mutants.txt still applies to this tree (make
+# mutate; tests/README.md): a change that moved or rewrote the text a
+# mutant edits fails here, naming the mutant, until the list follows it.
+# Needs no database; well under a second. 1 result.
+MUTANT_BIN=${MUTANT_BIN:-build/mutant}
+mutant_check() {
+	local out
+	if [ ! -x "$MUTANT_BIN" ]; then
+		say "mutants: $MUTANT_BIN not built"
+		bad
+		return 1
+	fi
+	if out=$("$MUTANT_BIN" check tests/mutants.txt . 2>&1); then
+		say "mutants: $out"
+		ok
+		return 0
+	fi
+	printf '%s\n' "$out" | head -n 60
+	say "mutants: STALE mutants in tests/mutants.txt (above): the code they edit changed."
+	say "  Rewrite each one's hunk to the new text so it breaks the same thing (check with"
+	say "  make build/mutant && build/mutant check tests/mutants.txt), or, if what it broke"
+	say "  is gone, remove it and say why in a comment; then make mutate MUTANTS=ID."
+	bad
+	return 1
 }
 
 # The case-file compiler of the runner (tests/runner/test_load.c).
@@ -695,6 +722,7 @@ run_valgrind_suite() {
 
 main() {
 	tmp=$(mktemp -d) || exit 1
+	mutant_check
 	if setup_database; then
 		run_unit
 		run_cmocka ops "${TEST_OPS:-build/test_ops}" "${SANITIZER_ENV[@]}"

@@ -1,7 +1,10 @@
 /*
  * api-contract.md §11.8 on a database of a million service instances: no
  * filter shape of the two lists and no id lookup of the lifecycle writes
- * plans a sequential scan of service_instance, process or bind_info.
+ * plans a sequential scan of service_instance, process or bind_info, and
+ * the list filtered by a module or by hosts finds its rows through an
+ * index on that column (not through the business's index, reading every
+ * instance of a business to keep a few).
  *
  * The statements are the server's own: each test calls the src/db function
  * the service calls, with pq_set_trace capturing every statement it runs
@@ -58,6 +61,10 @@ struct captured {
 
 static struct captured seen[64];
 static size_t nseen;
+
+/* When set, every plan checked must look rows up by this column of
+ * service_instance in an index condition (a list shape's own filter). */
+static const char *want_index_col;
 
 static void
 capture(void *arg, const struct pq_stmt *stmt, int n, const char *const *params)
@@ -116,7 +123,27 @@ seq_scan(const json_t *plan)
 	return NULL;
 }
 
-/* Fails the test when the EXPLAIN (FORMAT JSON) result r shows one. */
+/* Whether a node of plan scans an index of service_instance with col in
+ * its condition. */
+static bool
+index_on(const json_t *plan, const char *col)
+{
+	const char *index = json_string_value(json_object_get(plan, "Index Name"));
+	const char *cond = json_string_value(json_object_get(plan, "Index Cond"));
+	const json_t *sub;
+	size_t i;
+
+	if (index != NULL && strncmp(index, "service_instance", 16) == 0 && cond != NULL &&
+	    strstr(cond, col) != NULL)
+		return true;
+	json_array_foreach(json_object_get(plan, "Plans"), i, sub)
+		if (index_on(sub, col))
+			return true;
+	return false;
+}
+
+/* Fails the test when the EXPLAIN (FORMAT JSON) result r shows one, or
+ * does not use the index want_index_col asks for. */
 static void
 check_plan(PGresult *r, const struct captured *c, const char *kind)
 {
@@ -131,6 +158,10 @@ check_plan(PGresult *r, const struct captured *c, const char *kind)
 	if (hit != NULL)
 		fail_msg("%s (%s plan): Seq Scan on %s\n%s\n%s", c->name, kind, hit, c->sql,
 		    PQgetvalue(r, 0, 0));
+	if (want_index_col != NULL &&
+	    !index_on(json_object_get(json_array_get(doc, 0), "Plan"), want_index_col))
+		fail_msg("%s (%s plan): no index of service_instance on %s\n%s\n%s", c->name, kind,
+		    want_index_col, c->sql, PQgetvalue(r, 0, 0));
 	json_decref(doc);
 }
 
@@ -207,16 +238,24 @@ explain_seen(void)
 
 /* ---- the lists (§11.3, §11.4) ---- */
 
-static void
-list(const struct db_si_query *q, int64_t want_count)
+/* Lists q, checks its count, and EXPLAINs its statements; with col, each
+ * must find the rows through an index on that column. Returns how many
+ * statements it ran. */
+static size_t
+list(const struct db_si_query *q, int64_t want_count, const char *col)
 {
 	struct si_record_list out = { 0 };
 	struct err e = { 0 };
+	size_t n;
 
 	if (db_si_list(db, TENANT, q, &out, &e) != 0)
 		fail_msg("db_si_list: %s", e.msg);
 	assert_int_equal(out.count, want_count);
 	si_record_list_free(&out);
+	want_index_col = col;
+	n = explain_seen();
+	want_index_col = NULL;
+	return n;
 }
 
 static void
@@ -238,28 +277,27 @@ test_list_shapes(void **state)
 			base.nsort = 2;
 		}
 		q = base;                                   /* business only */
-		list(&q, 1000);
+		n += list(&q, 1000, "bk_biz_id");
 		q = base;
 		q.module_id = MODULE;                       /* + module */
-		list(&q, 100);
+		n += list(&q, 100, "bk_module_id");
 		q = base;
 		q.host_ids = hosts;                         /* + hosts */
 		q.nhosts = 2;
-		list(&q, 200);
+		n += list(&q, 200, "bk_host_id");
 		q = base;
 		q.ids = ids;                                /* + ids */
 		q.nids = 3;
-		list(&q, 3);
+		n += list(&q, 3, NULL);
 		q = base;
 		q.search = "si-10006";                      /* + search_key */
-		list(&q, 1);
+		n += list(&q, 1, NULL);
 		q = base;                                   /* a far page */
 		q.start = 900;
 		q.module_id = MODULE;
 		q.host_ids = hosts;
 		q.nhosts = 1;
-		list(&q, 100);
-		n += explain_seen();
+		n += list(&q, 100, NULL);
 	}
 	assert_int_equal(n, 12);
 }

@@ -6,6 +6,8 @@
  *   test_runner --selftest FILE.json... (every step must fail, see below)
  *   test_runner --dump-bodies OUT FILE.json...  (also write the bodies the
  *               server accepted to OUT, as JSON Lines: bodies.h)
+ *   test_runner --fail-fast FILE.json...  (stop at the first failed step:
+ *               make mutate only wants to know whether anything fails)
  *
  * The case format is described in tests/README.md. Environment: PROCSVC_URL
  * (default http://127.0.0.1:8080), TEST_DATABASE_URL, PROCSVC_TEST_APP /
@@ -47,8 +49,11 @@
 static struct {
 	struct http_target target;
 	const char *db_url, *filter;
-	bool verbose, selftest;
+	bool verbose, selftest, fail_fast;
 } cfg;
+
+/* --fail-fast: a step failed, run nothing more. */
+static bool stop;
 
 /* What the steps of one run of a case file share. */
 struct file_ctx {
@@ -255,6 +260,7 @@ run_steps(const char *path, const struct load_run *run, int *passed, int *failed
 	if (cfg.db_url != NULL && sql_reset(&fc.db, &d) != 0) {
 		printf("FAIL %s :: (setup): %s\n", path, sb_str(&d));
 		(*failed)++;
+		stop = cfg.fail_fast;
 		goto out;
 	}
 	fc.vars = json_object();
@@ -264,6 +270,9 @@ run_steps(const char *path, const struct load_run *run, int *passed, int *failed
 			(*passed)++;
 		else
 			(*failed)++;
+		stop = cfg.fail_fast && *failed > 0;
+		if (stop)
+			break;
 	}
 out:
 	curl_easy_cleanup(fc.curl);
@@ -286,9 +295,10 @@ run_file(const char *path, bool expand_only, int *passed, int *failed)
 	if (load_case(path, &lf, &d) != 0) {
 		printf("FAIL %s :: (load): %s\n", path, sb_str(&d));
 		(*failed)++;
+		stop = cfg.fail_fast;
 		goto out;
 	}
-	for (i = 0; i < lf.nruns; i++) {
+	for (i = 0; i < lf.nruns && !stop; i++) {
 		if (expand_only) {
 			json_t *o = json_pack("{s:s, s:s?, s:O}", "file", path, "variant",
 			    lf.runs[i].name, "steps", lf.runs[i].steps);
@@ -319,12 +329,14 @@ main(int argc, char **argv)
 			cfg.selftest = true;
 		else if (strcmp(argv[i], "--dump-bodies") == 0 && i + 1 < argc)
 			dump = argv[++i];
+		else if (strcmp(argv[i], "--fail-fast") == 0)
+			cfg.fail_fast = true;
 		else
 			break;
 	}
 	if (i >= argc || strncmp(argv[i], "--", 2) == 0 || expand_only + cfg.selftest +
 	    (dump != NULL) > 1) {
-		fprintf(stderr, "usage: %s [--expand | --selftest | --dump-bodies OUT] FILE.json...\n",
+		fprintf(stderr, "usage: %s [--fail-fast] [--expand | --selftest | --dump-bodies OUT] FILE.json...\n",
 		    argv[0]);
 		return 2;
 	}
@@ -343,7 +355,7 @@ main(int argc, char **argv)
 		fputs("test_runner: curl_global_init failed\n", stderr);
 		return 2;
 	}
-	for (; i < argc; i++)
+	for (; i < argc && !stop; i++)
 		if (cfg.filter == NULL || strstr(argv[i], cfg.filter) != NULL)
 			run_file(argv[i], expand_only, &passed, &failed);
 	curl_global_cleanup();
