@@ -24,7 +24,7 @@ OBJ     := $(SRC:src/%.c=build/obj/%.o) $(GEN_SRC:build/gen/%.c=build/obj/gen/%.
 ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o) $(GEN_SRC:build/gen/%.c=build/asan/gen/%.o)
 COMMON_SRC := $(wildcard src/common/*.c)
 # The unit binary: its tests and the pure code they test (with COMMON_SRC).
-UNIT_SRC := $(wildcard tests/unit/*.c) src/api/procjson.c
+UNIT_SRC := $(wildcard tests/unit/*.c) src/api/procjson.c src/api/jtree.c
 
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
@@ -98,7 +98,7 @@ build/test_load: $(LOAD_TEST_SRC) $(wildcard tests/runner/*.h)
 # --wrap routes every allocation of src/ and tests/ through tests/unit/fault.c,
 # which the out-of-memory tests use to fail the n-th one. The headers are
 # prerequisites only, for rebuilds; they are filtered out of the compile line.
-build/test_unit: $(UNIT_SRC) $(COMMON_SRC) $(wildcard tests/unit/*.h src/common/*.h) src/api/procjson.h
+build/test_unit: $(UNIT_SRC) $(COMMON_SRC) $(wildcard tests/unit/*.h src/common/*.h) src/api/procjson.h src/api/jtree.h
 	@mkdir -p build
 	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -o $@ $(filter %.c,$^) \
 	    $(shell pkg-config --cflags --libs cmocka jansson) \

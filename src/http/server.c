@@ -604,6 +604,19 @@ on_connection_close(const struct mg_connection *cc)
 }
 
 /*
+ * Authentication is the API's own (an app code and secret in the body or
+ * X-Bkapi-Authorization). Without a handler of its own here CivetWeb looks
+ * for a "/.htpasswd" file for every request: a failing stat(2) per request.
+ */
+static int
+authorize_all(struct mg_connection *c, void *cbdata)
+{
+	(void)c;
+	(void)cbdata;
+	return 1;
+}
+
+/*
  * CivetWeb tells why it cannot listen ("cannot bind to 127.0.0.1:8080: 98
  * (Address already in use)") only through log_message; mg_start2's own
  * error text is a generic "Failed to setup server ports". http_start points
@@ -713,6 +726,7 @@ http_start(const struct http_config *cfg, struct err *e)
 	}
 	/* "/" is a prefix of every path: one handler, one routing table. */
 	mg_set_request_handler(s->mg, "/", handle, s);
+	mg_set_auth_handler(s->mg, "/", authorize_all, NULL);
 	return s;
 }
 

@@ -9,6 +9,7 @@ main(void)
 	failed += run_common_tests();
 	failed += run_procjson_tests();
 	failed += run_jscan_tests();
+	failed += run_jtree_tests();
 	failed += run_log_tests();
 	return failed == 0 ? 0 : 1;
 }

@@ -21,6 +21,7 @@
 int run_common_tests(void);
 int run_procjson_tests(void);
 int run_jscan_tests(void);
+int run_jtree_tests(void);
 int run_log_tests(void);
 
 /*
