@@ -19,9 +19,9 @@ jbuf_free(struct jbuf *b)
 	b->len = b->cap = 0;
 }
 
-/* Room for n more bytes and a terminating NUL. */
+/* reserve when the buffer is full (or not there yet, or failed). */
 static bool
-reserve(struct jbuf *b, size_t n)
+grow(struct jbuf *b, size_t n)
 {
 	size_t cap;
 	char *grown;
@@ -43,14 +43,31 @@ reserve(struct jbuf *b, size_t n)
 	return true;
 }
 
-void
-jbuf_raw(struct jbuf *b, const char *s, size_t n)
+/* Room for n more bytes and a terminating NUL. A list answer appends a few
+ * hundred times; the common case is a compare, inlined (a failed buffer
+ * has buf NULL or is never appended to: grow says so). */
+static inline bool
+reserve(struct jbuf *b, size_t n)
+{
+	if (b->buf != NULL && !b->failed && b->len + n < b->cap)
+		return true;
+	return grow(b, n);
+}
+
+static inline void
+raw(struct jbuf *b, const char *s, size_t n)
 {
 	if (!reserve(b, n))
 		return;
 	memcpy(b->buf + b->len, s, n);
 	b->len += n;
 	b->buf[b->len] = '\0';
+}
+
+void
+jbuf_raw(struct jbuf *b, const char *s, size_t n)
+{
+	raw(b, s, n);
 }
 
 /* What comes before a value: nothing right after its key, else a comma
@@ -63,7 +80,7 @@ separate(struct jbuf *b)
 		return;
 	}
 	if (!b->first[b->depth])
-		jbuf_raw(b, ",", 1);
+		raw(b, ",", 1);
 	b->first[b->depth] = false;
 }
 
@@ -71,7 +88,7 @@ void
 jbuf_open(struct jbuf *b, char bracket)
 {
 	separate(b);
-	jbuf_raw(b, &bracket, 1);
+	raw(b, &bracket, 1);
 	if (b->depth + 1 >= JBUF_DEPTH) {
 		b->failed = true; /* deeper than any answer of ours */
 		return;
@@ -84,7 +101,7 @@ jbuf_close(struct jbuf *b, char bracket)
 {
 	if (b->depth > 0)
 		b->depth--;
-	jbuf_raw(b, &bracket, 1);
+	raw(b, &bracket, 1);
 }
 
 void
@@ -121,7 +138,7 @@ jbuf_str(struct jbuf *b, const char *s)
 		return;
 	}
 	separate(b);
-	jbuf_raw(b, "\"", 1);
+	raw(b, "\"", 1);
 	for (run = s; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 		char esc[6] = { '\\', 0, 0, 0, 0, 0 };
@@ -129,7 +146,7 @@ jbuf_str(struct jbuf *b, const char *s)
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		jbuf_raw(b, run, (size_t)(s - run));
+		raw(b, run, (size_t)(s - run));
 		run = s + 1;
 		switch (c) {
 		case '"': esc[1] = '"'; break;
@@ -145,10 +162,10 @@ jbuf_str(struct jbuf *b, const char *s)
 			esc[5] = hex[c & 15];
 			n = 6;
 		}
-		jbuf_raw(b, esc, n);
+		raw(b, esc, n);
 	}
-	jbuf_raw(b, run, (size_t)(s - run));
-	jbuf_raw(b, "\"", 1);
+	raw(b, run, (size_t)(s - run));
+	raw(b, "\"", 1);
 }
 
 void
@@ -163,28 +180,28 @@ jbuf_int(struct jbuf *b, int64_t v)
 	if (v < 0)
 		*--p = '-';
 	separate(b);
-	jbuf_raw(b, p, (size_t)(num + sizeof(num) - p));
+	raw(b, p, (size_t)(num + sizeof(num) - p));
 }
 
 void
 jbuf_json(struct jbuf *b, const char *s, size_t n)
 {
 	separate(b);
-	jbuf_raw(b, s, n);
+	raw(b, s, n);
 }
 
 void
 jbuf_bool(struct jbuf *b, bool v)
 {
 	separate(b);
-	jbuf_raw(b, v ? "true" : "false", v ? 4 : 5);
+	raw(b, v ? "true" : "false", v ? 4 : 5);
 }
 
 void
 jbuf_null(struct jbuf *b)
 {
 	separate(b);
-	jbuf_raw(b, "null", 4);
+	raw(b, "null", 4);
 }
 
 bool

@@ -21,6 +21,9 @@ enum {
 	COST_STRING = 48,
 };
 
+/* Frames kept on the stack; deeper limits allocate theirs. */
+#define JSCAN_SMALL_DEPTH 64
+
 struct frame {
 	bool object;
 	size_t count;    /* members or elements so far */
@@ -45,7 +48,7 @@ struct scanner {
 	size_t len, pos;
 	int max_depth;
 	size_t keep;
-	struct frame stack[JSCAN_DEPTH_CAP];
+	struct frame *stack; /* max_depth frames */
 	int depth;
 	int cut_depth; /* depth of the array being cut; 0 = none */
 	size_t cuts_cap;
@@ -493,22 +496,26 @@ int
 jscan_run(const char *text, size_t len, int max_depth, size_t keep,
     struct jscan *out)
 {
-	/* The stack is 8 KiB, and a frame is zeroed when it is pushed:
-	 * zeroing it all here cost more than the scan of a small body. */
-	struct scanner *sc = malloc(sizeof(*sc));
+	/*
+	 * The frames of the depth the server allows (API_MAX_DEPTH, 64: 2 KiB)
+	 * live on the caller's stack; deeper limits get theirs from the heap.
+	 * A frame is zeroed when it is pushed. An 8 KiB calloc here was more
+	 * than the whole scan of a small body (its memset, and glibc merging
+	 * its free lists for a large request).
+	 */
+	struct frame small[JSCAN_SMALL_DEPTH];
+	struct scanner scanner = { 0 }, *sc = &scanner;
 	enum want w = W_TOP;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (sc == NULL)
+	sc->max_depth = max_depth < JSCAN_DEPTH_CAP ? max_depth : JSCAN_DEPTH_CAP;
+	sc->stack = small;
+	if (sc->max_depth > JSCAN_SMALL_DEPTH &&
+	    (sc->stack = malloc((size_t)sc->max_depth * sizeof(*sc->stack))) == NULL)
 		return -1;
-	sc->pos = 0;
-	sc->depth = 0;
-	sc->cut_depth = 0;
-	sc->cuts_cap = 0;
 	sc->s = text;
 	sc->len = len;
-	sc->max_depth = max_depth < JSCAN_DEPTH_CAP ? max_depth : JSCAN_DEPTH_CAP;
 	sc->keep = keep;
 	sc->out = out;
 	out->status = JSCAN_OK;
@@ -536,7 +543,8 @@ jscan_run(const char *text, size_t len, int max_depth, size_t keep,
 		out->cuts = NULL;
 		out->ncuts = 0;
 	}
-	free(sc);
+	if (sc->stack != small)
+		free(sc->stack);
 	return rc;
 }
 

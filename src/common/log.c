@@ -44,22 +44,36 @@ log_enabled(enum log_level level)
 void
 log_set_request(const char *request_id)
 {
-	snprintf(current_request, sizeof(current_request), "%s",
-	    request_id ? request_id : "");
+	size_t n = request_id ? strnlen(request_id, sizeof(current_request) - 1) : 0;
+
+	/* Twice per request: a copy, not a snprintf. */
+	if (n > 0)
+		memcpy(current_request, request_id, n);
+	current_request[n] = '\0';
 }
 
 /* "2026-12-02T01:02:03.456Z" into buf. */
 static void
 log_now(char buf[static 40])
 {
+	/* The second, formatted once per second per thread: gmtime_r and
+	 * strftime were a tenth of an access line's cost. */
+	static _Thread_local time_t last_sec = -1;
+	static _Thread_local char last[32];
+	static _Thread_local size_t last_len;
 	struct timespec ts;
 	struct tm tm;
 	size_t n;
 	int ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ts.tv_sec != last_sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		last_len = strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%S", &tm);
+		last_sec = ts.tv_sec;
+	}
+	memcpy(buf, last, last_len);
+	n = last_len;
 	ms = (int)(ts.tv_nsec / 1000000) % 1000;
 	buf[n++] = '.';
 	buf[n++] = (char)('0' + ms / 100);

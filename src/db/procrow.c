@@ -808,6 +808,16 @@ static bool (**item_row_locked(const struct desc *d, char *item))[BIND_KEY_COUNT
 	return (bool(**)[BIND_KEY_COUNT])(void *)(item + d->row_locked_off);
 }
 
+/* s into dst[size], cut to fit as snprintf "%s" would: a plain copy. */
+static void
+copy_cut(char *dst, size_t size, const char *s)
+{
+	size_t n = strnlen(s, size - 1);
+
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
 /* What a list read needs besides the result. */
 struct reader {
 	const struct desc *d;
@@ -829,7 +839,7 @@ read_item(const PGresult *r, int row, const struct reader *rd, char *item)
 		if (c->kind == COL_INT)
 			*(int64_t *)(void *)(item + c->off) = pq_int(r, row, m->cols[i]);
 		else
-			snprintf(item + c->off, c->size, "%s", PQgetvalue(r, row, m->cols[i]));
+			copy_cut(item + c->off, c->size, PQgetvalue(r, row, m->cols[i]));
 	}
 	v->attr[PAI_BIND_INFO].state = pq_bool(r, row, m->bind_set) ? PV_SET : PV_NULL;
 	if (locked != NULL)

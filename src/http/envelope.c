@@ -92,7 +92,9 @@ send_one_write(struct mg_connection *c, int status, const char *request_id,
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	const char *conn = mg_get_header(c, "Connection");
-	char head[768], date[40];
+	static _Thread_local time_t date_sec = -1;
+	static _Thread_local char date[40];
+	char head[768];
 	time_t now = time(NULL);
 	struct tm tm;
 	char *buf;
@@ -102,9 +104,13 @@ send_one_write(struct mg_connection *c, int status, const char *request_id,
 	    strcmp(ri->http_version, "1.1") != 0 || strcmp(ri->request_method, "HEAD") == 0 ||
 	    status == 413 || status == 304 || (conn != NULL && strcasecmp(conn, "keep-alive") != 0))
 		return false;
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
-		return false;
+	/* Formatted once per second per thread. */
+	if (now != date_sec) {
+		if (gmtime_r(&now, &tm) == NULL ||
+		    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+			return false;
+		date_sec = now;
+	}
 	n = snprintf(head, sizeof(head),
 	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n",
