@@ -27,7 +27,7 @@ only=${PROFILE_ONLY:-a c healthz}
 secs=${PROFILE_SECONDS:-5}
 conns=${PROFILE_CONNS:-16}
 bin=build/procsvc
-for t in valgrind callgrind_control callgrind_annotate wrk curl psql perf; do
+for t in valgrind callgrind_control callgrind_annotate wrk curl psql perf strace; do
 	command -v "$t" >/dev/null || { echo "profile: $t is missing" >&2; exit 2; }
 done
 out=${PROFILE_OUT:-bench-results/profile-$(date -u +%Y%m%dT%H%M%SZ)-$(git describe --always --dirty 2>/dev/null || echo unknown)}
@@ -182,6 +182,19 @@ LUA
 	wait "$perf_pid"
 	read -r v1 n1 <<<"$(ctx)"
 	reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$tmp/wrk.txt")
+	# Which system calls: strace slows the server down (fewer requests,
+	# other interleavings), so this is a breakdown, not the count above.
+	strace -c -f -p "$server_pid" -o "$tmp/strace.txt" 2>/dev/null &
+	strace_pid=$!
+	sleep 0.5
+	if [ "$name" = healthz ]; then
+		wrk -t2 -c"$conns" -d2s "$url${PATHS[$name]}" >"$tmp/wrk2.txt"
+	else
+		wrk -t2 -c"$conns" -d2s -s "$tmp/post.lua" "$url${PATHS[$name]}" >"$tmp/wrk2.txt"
+	fi
+	kill -INT "$strace_pid"
+	wait "$strace_pid" 2>/dev/null || true
+	reqs2=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$tmp/wrk2.txt")
 	stop_server
 	awk -F, -v r="$reqs" -v v=$((v1 - v0)) -v nv=$((n1 - n0)) '
 		$3 == "raw_syscalls:sys_enter" { s = $1 } $3 == "context-switches" { cs = $1 } $3 == "task-clock" { t = $1 }
@@ -189,5 +202,9 @@ LUA
 			printf "at %s clients, %d requests: per request %.2f system calls, %.2f context switches (%.2f voluntary, %.2f involuntary), %.1f us CPU\n",
 				"'"$conns"'", r, s / r, cs / r, v / r, nv / r, t * 1000 / r
 		}' "$tmp/perf.txt" | tee "$out/$name.syscalls.txt"
+	awk -v r="$reqs2" '$NF ~ /^[a-z_0-9]+$/ && $(NF-1) ~ /^[0-9]+$/ && $NF != "total" {
+		calls = $4 ~ /^[0-9]+$/ && NF >= 5 ? $4 : $(NF-1)
+		printf "  %-16s %5.2f per request\n", $NF, calls / r }' "$tmp/strace.txt" |
+		sort -k2 -rn | head -n 8 | tee -a "$out/$name.syscalls.txt"
 done
 echo "callgrind files and reports: $out"

@@ -29,6 +29,9 @@ struct db {
 	db_hold_fn hold_start;
 	void *hold_arg;
 	bool starting; /* BEGIN and hold_start are running: plain rules */
+	/* db_ready has just found conn usable: the statement that follows
+	 * need not ask again (each ask is a poll(2)). */
+	bool checked;
 };
 
 /* Held, and not in the middle of starting the held transaction. */
@@ -85,6 +88,7 @@ db_release(struct db *db)
 	db->conn = NULL;
 	db->on_replica = false;
 	db->in_tx = false;
+	db->checked = false;
 }
 
 void
@@ -213,6 +217,7 @@ db_ready(struct db *db, struct err *e)
 		return reconnect(db, e);
 	switch (conn_tx_status(db->conn)) {
 	case PQTRANS_IDLE:
+		db->checked = true;
 		return 0;
 	case PQTRANS_INTRANS:
 	case PQTRANS_INERROR:
@@ -379,13 +384,16 @@ db_rollback(struct db *db)
 struct db_conn *
 db_conn_for_statement(struct db *db, struct err *e)
 {
+	bool checked = db->checked;
+
+	db->checked = false;
 	if (held(db) && !db->in_tx && hold_open(db, e) != 0)
 		return NULL;
 	if (db->in_tx)
 		return db->conn;
 	if (attach(db, e) != 0)
 		return NULL;
-	if (!conn_usable(db->conn) && reconnect(db, e) != 0)
+	if (!checked && !conn_usable(db->conn) && reconnect(db, e) != 0)
 		return NULL;
 	return db->conn;
 }

@@ -23,6 +23,30 @@ request_id_ok(const char *s)
 	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
+/*
+ * n (at most 16) bytes from the kernel's random pool, taken 256 at a time
+ * per thread: a getrandom(2) for every request id was one of the ten
+ * system calls of a request (256 bytes: the most getrandom(2) returns
+ * whole even when a signal arrives). false when the pool cannot be read.
+ */
+static bool
+random_bytes(unsigned char *out, size_t n)
+{
+	static _Thread_local unsigned char pool[256];
+	static _Thread_local size_t used = sizeof(pool);
+
+	if (used + n > sizeof(pool)) {
+		if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
+			return false;
+		used = 0;
+	}
+	memcpy(out, pool + used, n);
+	/* Each byte is handed out once. */
+	memset(pool + used, 0, n);
+	used += n;
+	return true;
+}
+
 void
 http_request_id(const struct mg_connection *c, char *out)
 {
@@ -47,7 +71,7 @@ http_request_id(const struct mg_connection *c, char *out)
 		memcpy(out, given, strlen(given) + 1);
 		return;
 	}
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+	if (!random_bytes(raw, sizeof(raw))) {
 		/* getrandom does not fail once the pool is ready (Linux); a
 		 * clock-and-counter id is still unique enough to find a log line. */
 		static _Atomic unsigned long counter;
