@@ -10,7 +10,14 @@
 #     the top functions (self cost);
 #   - at PROFILE_CONNS concurrent clients (wrk, PROFILE_SECONDS): system
 #     calls and context switches per request of the server process
-#     (perf stat on its threads), and its CPU time per request.
+#     (perf stat on its threads), and its CPU time per request; which
+#     calls (strace -c, a breakdown: strace changes the interleaving);
+#   - the CPU budget of a request on this machine: CPU seconds per request
+#     of wrk, procsvc and the PostgreSQL backends, next to those of
+#     pgbench and the backends running the same statements (captured from
+#     procsvc as make bench does). On two cores that are all busy, the
+#     ratio to the ceiling is about the ceiling's CPU per transaction over
+#     the service's CPU per request.
 #
 #   PROFILE_N        requests counted under callgrind (default 2000)
 #   PROFILE_ONLY     workloads (default "a c healthz")
@@ -45,7 +52,7 @@ trap cleanup EXIT
 chmod 755 "$tmp"
 
 pgport=$(free_port)
-PG_OPTS="-c shared_buffers=256MB -c max_wal_size=4GB" pg_cluster_start "$tmp" "$pgport" >/dev/null
+PG_OPTS="-c shared_buffers=256MB -c max_wal_size=4GB -c log_line_prefix=%a:" pg_cluster_start "$tmp" "$pgport" >/dev/null
 export DATABASE_URL
 DATABASE_URL=$(pg_cluster_url "$tmp" "$pgport")
 sql() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
@@ -206,5 +213,74 @@ LUA
 		calls = $4 ~ /^[0-9]+$/ && NF >= 5 ? $4 : $(NF-1)
 		printf "  %-16s %5.2f per request\n", $NF, calls / r }' "$tmp/strace.txt" |
 		sort -k2 -rn | head -n 8 | tee -a "$out/$name.syscalls.txt"
+done
+# --- the CPU budget ---------------------------------------------------------
+# CPU ticks (user, system) of a process, or of all the cluster's backends.
+ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
+# The backends' CPU: those alive, plus what the ones that ended left in
+# the postmaster's counters for its reaped children.
+pg_ticks() {
+	local pm u s p
+	pm=$(head -n 1 "$tmp/pgdata/postmaster.pid")
+	read -r u s <<<"$(awk '{ print $16, $17 }' "/proc/$pm/stat")"
+	for p in $(pgrep -P "$pm"); do
+		read -r a b <<<"$(ticks "$p" 2>/dev/null || echo "0 0")"
+		u=$((u + a)); s=$((s + b))
+	done
+	echo "$u $s"
+}
+# budget LABEL REQUESTS CLIENT_U CLIENT_S SVC_U SVC_S PG_U PG_S (ticks of 10 ms)
+budget() {
+	awk -v l="$1" -v r="$2" -v cu="$3" -v cs="$4" -v su="$5" -v ss="$6" -v pu="$7" -v ps="$8" 'BEGIN {
+		t = 1e4 / r  # us per tick per request
+		printf "%-22s %8d req  client %5.1f+%5.1f  service %5.1f+%5.1f  postgres %5.1f+%5.1f  total %6.1f us CPU (user+system) per request\n",
+			l, r, cu * t, cs * t, su * t, ss * t, pu * t, ps * t, (cu + cs + su + ss + pu + ps) * t }' | tee -a "$out/budget.txt"
+}
+pg_session_options=$(grep -ho '"-c search_path=[^"]*"' src/db/*.c | head -n 1 | tr -d '"')
+pglog=$tmp/postgres.log
+for name in $only; do
+	[ "$name" = healthz ] && continue
+	echo "== CPU budget of $name at $conns clients, ${secs}s"
+	start_server
+	cat >"$tmp/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = assert(io.open("$tmp/$name.json", "rb")); wrk.body = f:read("*a"); f:close()
+LUA
+	wrk -t2 -c"$conns" -d1s -s "$tmp/post.lua" "$url${PATHS[$name]}" >/dev/null
+	read -r su0 ss0 <<<"$(ticks "$server_pid")"
+	read -r pu0 ps0 <<<"$(pg_ticks)"
+	/usr/bin/time -f "TIME %U %S" -o "$tmp/time.txt" wrk -t2 -c"$conns" -d"${secs}s" -s "$tmp/post.lua" "$url${PATHS[$name]}" >"$tmp/wrk.txt"
+	read -r su1 ss1 <<<"$(ticks "$server_pid")"
+	read -r pu1 ps1 <<<"$(pg_ticks)"
+	reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$tmp/wrk.txt")
+	read -r _ cu cs <"$tmp/time.txt"
+	budget "procsvc" "$reqs" "$(awk -v v="$cu" 'BEGIN { print int(v * 100) }')" "$(awk -v v="$cs" 'BEGIN { print int(v * 100) }')" \
+		$((su1 - su0)) $((ss1 - ss0)) $((pu1 - pu0)) $((ps1 - ps0))
+	# The ceiling: procsvc's statements for one request, through pgbench.
+	if [ -n "$pglog" ]; then
+		sql -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+		sleep 0.2
+		size=$(stat -c %s "$pglog")
+		curl -s -X POST "$url${PATHS[$name]}" --data-binary "@$tmp/$name.json" >/dev/null
+		sleep 0.3
+		sql -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
+		tail -c +"$((size + 1))" "$pglog" >"$tmp/$name.log"
+		awk -v params="$tmp/$name.params" -v name="$name" -f scripts/bench_sql.awk "$tmp/$name.log" >"$tmp/$name.sql"
+		stop_server
+		sleep 0.5 # procsvc's sessions end
+		args=()
+		while IFS= read -r line; do args+=(-D "$line"); done <"$tmp/$name.params"
+		read -r pu0 ps0 <<<"$(pg_ticks)"
+		PGOPTIONS=$pg_session_options /usr/bin/time -f "TIME %U %S" -o "$tmp/time.txt" \
+			pgbench -n -M prepared -c "$conns" -j 2 -T "$secs" -f "$tmp/$name.sql" "${args[@]}" "$DATABASE_URL" >"$tmp/pgb.txt" 2>&1
+		read -r pu1 ps1 <<<"$(pg_ticks)"
+		reqs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$tmp/pgb.txt")
+		read -r _ cu cs <"$tmp/time.txt"
+		budget "ceiling (pgbench)" "${reqs:-1}" "$(awk -v v="$cu" 'BEGIN { print int(v * 100) }')" "$(awk -v v="$cs" 'BEGIN { print int(v * 100) }')" \
+			0 0 $((pu1 - pu0)) $((ps1 - ps0))
+	else
+		stop_server
+	fi
 done
 echo "callgrind files and reports: $out"

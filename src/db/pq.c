@@ -80,24 +80,41 @@ pq_arr_init(struct pq_arr *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static void
+/* Room for n more bytes (and the closing brace and NUL); false when out of
+ * memory. A slice of the columns' block moves to a buffer of its own. */
+static bool
+arr_grow(struct pq_arr *a, size_t n)
+{
+	size_t cap = a->cap ? a->cap : 256;
+	char *buf;
+
+	if (a->failed)
+		return false;
+	while (a->len + n + 2 > cap)
+		cap *= 2;
+	if (a->borrowed) {
+		if ((buf = malloc(cap)) != NULL)
+			memcpy(buf, a->buf, a->len + 1);
+	} else {
+		buf = realloc(a->buf, cap);
+	}
+	if (buf == NULL) {
+		a->failed = true;
+		return false;
+	}
+	a->buf = buf;
+	a->cap = cap;
+	a->borrowed = false;
+	return true;
+}
+
+/* Called for every element and separator: the common case (room left) is
+ * inlined. */
+static inline void
 arr_put(struct pq_arr *a, const char *s, size_t n)
 {
-	if (a->failed)
+	if ((a->failed || a->len + n + 2 > a->cap) && !arr_grow(a, n))
 		return;
-	if (a->len + n + 2 > a->cap) {
-		size_t cap = a->cap ? a->cap : 256;
-		char *buf;
-		while (a->len + n + 2 > cap)
-			cap *= 2;
-		buf = realloc(a->buf, cap);
-		if (buf == NULL) {
-			a->failed = true;
-			return;
-		}
-		a->buf = buf;
-		a->cap = cap;
-	}
 	memcpy(a->buf + a->len, s, n);
 	a->len += n;
 	a->buf[a->len] = '\0';
@@ -176,7 +193,8 @@ pq_arr_done(struct pq_arr *a)
 void
 pq_arr_free(struct pq_arr *a)
 {
-	free(a->buf);
+	if (!a->borrowed)
+		free(a->buf);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -202,12 +220,26 @@ pq_int_array(struct pq_arr *a, const int64_t *v, size_t n)
 	return pq_arr_done(a);
 }
 
+/* The bytes each array of a pq_columns starts with: a one-row batch fits. */
+#define PQ_COLUMN_START 64
+
+/* A create of one instance packs about 40 short arrays: one allocation
+ * for all their first bytes instead of one each (callgrind: 35 reallocs
+ * and frees per request, most of them past glibc's per-thread cache). */
 void
 pq_columns_init(struct pq_columns *c, size_t n)
 {
 	c->n = n < PQ_MAX_COLUMNS ? n : PQ_MAX_COLUMNS;
-	for (size_t i = 0; i < c->n; i++)
+	c->block = c->n > 0 ? malloc(c->n * PQ_COLUMN_START) : NULL;
+	for (size_t i = 0; i < c->n; i++) {
 		pq_arr_init(&c->arr[i]);
+		if (c->block != NULL) {
+			c->arr[i].buf = c->block + i * PQ_COLUMN_START;
+			c->arr[i].buf[0] = '\0';
+			c->arr[i].cap = PQ_COLUMN_START;
+			c->arr[i].borrowed = true;
+		}
+	}
 }
 
 void
@@ -215,6 +247,8 @@ pq_columns_free(struct pq_columns *c)
 {
 	for (size_t i = 0; i < c->n; i++)
 		pq_arr_free(&c->arr[i]);
+	free(c->block);
+	c->block = NULL;
 }
 
 bool

@@ -60,6 +60,7 @@ struct pq_arr {
 	size_t len, cap;
 	size_t count;
 	bool failed;
+	bool borrowed; /* buf is a slice of its pq_columns' block */
 };
 
 void pq_arr_init(struct pq_arr *a);
@@ -82,6 +83,9 @@ const char *pq_int_array(struct pq_arr *a, const int64_t *v, size_t n);
 struct pq_columns {
 	struct pq_arr arr[PQ_MAX_COLUMNS];
 	size_t n;
+	/* The arrays' first bytes, one allocation for all (NULL when it
+	 * failed: each array then allocates its own). */
+	char *block;
 };
 void pq_columns_init(struct pq_columns *c, size_t n);
 void pq_columns_free(struct pq_columns *c);
