@@ -18,6 +18,8 @@
 #   BENCH_ONLY     run only these workloads (names, space-separated)
 #   BENCH_PROFILE  a directory: perf record -a (cpu-clock) during each
 #                  procsvc run, a report per workload by process and symbol
+#   BENCH_SAME_SESSION=1  the server in the bench's own session (and so in
+#                  the load generator's scheduling group), not its own
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/pg.sh
@@ -87,7 +89,16 @@ $bin migrate up >/dev/null 2>&1
 
 port=$(free_port)
 url=http://127.0.0.1:$port
-PROCSVC_LISTEN=127.0.0.1:$port PROCSVC_APPS=bench:bench $bin serve 2>"$tmp/server.log" &
+# The server runs in a session of its own, as under systemd or in a
+# container, and as PostgreSQL does (pg_ctl starts it with setsid): with
+# the kernel's autogroup scheduling (sched_autogroup_enabled=1, Debian's
+# default) a session is one scheduling group, and a load generator in the
+# server's group starves some of its threads for hundreds of milliseconds
+# (README, Performance). BENCH_SAME_SESSION=1 measures it that way.
+server_wrap=(setsid)
+session="a session of its own"
+if [ "${BENCH_SAME_SESSION:-0}" = 1 ]; then server_wrap=(); session="the bench's session"; fi
+PROCSVC_LISTEN=127.0.0.1:$port PROCSVC_APPS=bench:bench "${server_wrap[@]}" $bin serve 2>"$tmp/server.log" &
 server_pid=$!
 for _ in $(seq 100); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fs "$url/readyz" >/dev/null || { echo "bench: server did not start" >&2; cat "$tmp/server.log" >&2; exit 1; }
@@ -309,7 +320,7 @@ rss_peak_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$server_p
 echo "procsvc bench, commit $commit, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "PostgreSQL $(sql -c 'SHOW server_version' | cut -d' ' -f1): $pg_settings (throwaway cluster)"
-echo "server: release build; PROCSVC_* from the environment: $(env | grep '^PROCSVC_' | tr '\n' ' ' || true)"
+echo "server: release build, in $session; PROCSVC_* from the environment: $(env | grep '^PROCSVC_' | tr '\n' ' ' || true)"
 echo "runs: $reps x ${secs}s per workload at $conns clients, procsvc (wrk) and ceiling (pgbench -M prepared) interleaved"
 echo "ceiling sessions: PGOPTIONS='$pg_session_options' (procsvc's own)"
 

@@ -114,6 +114,7 @@ requests() {
 }
 
 # component OBJECT-PATH: the group a shared object's cost is counted in.
+# shellcheck disable=SC2016 # awk's own $ fields
 summary_awk='
 # Self cost (Ir) by object, from a callgrind output file: cost lines after
 # "calls=" are the callee inclusive cost and are not counted.
