@@ -2,7 +2,8 @@
 # scripts/profile.sh: what one request costs procsvc, in measures that do
 # not depend on how busy the machine is. On a throwaway PostgreSQL and the
 # release build, for each workload (a: create_service_instance 1 x 1 x 2,
-# c: list_process_instance of 3 processes x 2 binds, healthz):
+# c: list_process_instance of 3 processes x 2 binds, healthz; batch100,
+# 100 instances x 1 x 1, when asked for):
 #
 #   - instructions per request (valgrind --tool=callgrind, counters zeroed
 #     after a warm-up, PROFILE_N requests over one keep-alive connection),
@@ -22,6 +23,7 @@
 #   PROFILE_N        requests counted under callgrind (default 2000)
 #   PROFILE_ONLY     workloads (default "a c healthz")
 #   PROFILE_SECONDS  the concurrent run (default 5); PROFILE_CONNS (16)
+#   PROFILE_BIN      the server binary (default build/procsvc)
 #   PROFILE_OUT      where callgrind files and reports go
 #                    (default bench-results/profile-STAMP)
 set -euo pipefail
@@ -33,7 +35,7 @@ n=${PROFILE_N:-2000}
 only=${PROFILE_ONLY:-a c healthz}
 secs=${PROFILE_SECONDS:-5}
 conns=${PROFILE_CONNS:-16}
-bin=build/procsvc
+bin=${PROFILE_BIN:-build/procsvc}
 for t in valgrind callgrind_control callgrind_annotate wrk curl psql perf strace; do
 	command -v "$t" >/dev/null || { echo "profile: $t is missing" >&2; exit 2; }
 done
@@ -92,11 +94,22 @@ post /api/v3/procsvc/upsert_modules "{$auth,\"modules\":[{\"bk_module_id\":60,\"
 post /api/v3/procsvc/set_module_hosts "{$auth,\"bk_module_id\":60,\"bk_host_ids\":[$(seq -s, 1 100)]}"
 printf '{%s,"bk_biz_id":1,"bk_module_id":60,"instances":[{"bk_host_id":1,"processes":[%s]}]}' "$auth" "$(proc 1)" >"$tmp/a.json"
 printf '{%s,"bk_biz_id":1,"bk_module_id":60,"instances":[{"bk_host_id":1,"processes":[%s,%s,%s]}]}' "$auth" "$(proc 1)" "$(proc 2)" "$(proc 3)" >"$tmp/c-setup.json"
+# batch100: make bench's 100 instances x 1 process x 1 bind row.
+bind='{"ip":"127.0.0.1","port":"8001","protocol":"1","enable":true}'
+{
+	printf '{%s,"bk_biz_id":1,"bk_module_id":60,"instances":[' "$auth"
+	for i in $(seq 1 100); do
+		[ "$i" = 1 ] || printf ,
+		printf '{"bk_host_id":%d,"processes":[%s]}' "$i" "$(proc 1)"
+	done
+	printf ']}'
+} >"$tmp/batch100.json"
 post /api/v3/create/proc/service_instance "$(cat "$tmp/c-setup.json")"
 printf '{%s,"bk_biz_id":1,"service_instance_id":%d}' "$auth" "$(sql -c 'SELECT max(id) FROM service_instance')" >"$tmp/c.json"
 stop_server
 
-declare -A PATHS=([a]=/api/v3/create/proc/service_instance [c]=/api/v3/findmany/proc/process_instance [healthz]=/healthz)
+declare -A PATHS=([a]=/api/v3/create/proc/service_instance [c]=/api/v3/findmany/proc/process_instance [healthz]=/healthz
+	[batch100]=/api/v3/create/proc/service_instance)
 
 # requests NAME COUNT: COUNT requests of NAME over one keep-alive connection.
 requests() {
