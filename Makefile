@@ -196,7 +196,8 @@ mutate: deps
 	@MUTATE_JOBS=$(MUTATE_JOBS) bash scripts/mutate.sh $(MUTANTS)
 
 # Coverage-guided fuzzing (clang's libFuzzer), not part of make test:
-# fuzz_body drives the body decoder and process codec, fuzz_pipeline the
+# fuzz_body drives the body decoder and process codec, fuzz_jtree the body's
+# tree builder against Jansson's parser, fuzz_pipeline the
 # whole server in-process (CivetWeb callbacks, routing, auth, decode,
 # service, a throwaway PostgreSQL). FUZZ_SECONDS each; run after touching
 # src/http or src/api.
@@ -207,13 +208,17 @@ build/fuzz_body: tests/fuzz/fuzz_body.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h)
 	@mkdir -p build
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_body.c $(FUZZ_LIB_SRC) $(PKG_LIBS)
 
+build/fuzz_jtree: tests/fuzz/fuzz_jtree.c src/api/jtree.c src/common/jscan.c src/api/jtree.h src/common/jscan.h
+	@mkdir -p build
+	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_jtree.c src/api/jtree.c src/common/jscan.c $(PKG_LIBS)
+
 build/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c tests/hostile/net.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h)
 	@mkdir -p build
 	clang $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_pipeline.c tests/hostile/net.c $(FUZZ_LIB_SRC) $(PKG_LIBS)
 
 fuzz:
 	@$(MAKE) --no-print-directory deps DEPS_APT="clang libclang-rt-14-dev libjansson-dev libpq-dev libcivetweb-dev postgresql-15"
-	@$(MAKE) --no-print-directory build/procsvc build/fuzz_body build/fuzz_pipeline
+	@$(MAKE) --no-print-directory build/procsvc build/fuzz_body build/fuzz_jtree build/fuzz_pipeline
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 # Seeded random requests against the sanitizer build and a throwaway

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #
 # fuzz.sh: `make fuzz`. Runs the libFuzzer targets for FUZZ_SECONDS each:
-# build/fuzz_body (the body decoder and process codec, no server) and
+# build/fuzz_body (the body decoder and process codec, no server),
+# build/fuzz_jtree (api/jtree's tree against Jansson's parser's) and
 # build/fuzz_pipeline (the real server in-process, against a throwaway
 # PostgreSQL made here). Findings are written by libFuzzer as crash-* files
 # in build/; each replays with `build/fuzz_<target> <file>`.
@@ -38,6 +39,7 @@ run_target() { # name corpus-dir [extra libFuzzer options...]
 main() {
 	local port rc=0
 	run_target body tests/fuzz/corpus -max_len=65536 || rc=1
+	run_target jtree tests/fuzz/corpus -max_len=65536 || rc=1
 	tmp=$(mktemp -d) || exit 1
 	port=$(free_port) || exit 1
 	pg_cluster_start "$tmp" "$port" >/dev/null || { echo "fuzz: PostgreSQL did not start"; exit 1; }
