@@ -228,14 +228,22 @@ out:
 	return rc;
 }
 
-/* FOR SHARE (api-contract.md §11.2): a delete of the instance, which takes
+/*
+ * Locked (api-contract.md §11.2): a delete of the instance, which takes
  * FOR UPDATE, either commits first (the row is gone: 1199019) or waits
  * until the caller's transaction has added its processes, so it never
- * leaves them without their instance. */
+ * leaves them without their instance. FOR NO KEY UPDATE, not FOR SHARE:
+ * process_name_key and process_func_key are DEFERRABLE (§11.5 swaps), so
+ * two inserts of one key do not wait for each other at the insert but at
+ * the end of their statements, each for the other: a deadlock, and a 503
+ * instead of 1199014. Creates of one instance therefore take turns, as
+ * its updates do; the FOR KEY SHARE of the processes' foreign key does
+ * not conflict with this lock.
+ */
 static const struct pq_stmt si_get_stmt = {
 	"si_get",
 	"SELECT bk_biz_id, bk_module_id, bk_host_id, service_template_id "
-	"FROM service_instance WHERE bk_supplier_account = $1 AND id = $2 FOR SHARE",
+	"FROM service_instance WHERE bk_supplier_account = $1 AND id = $2 FOR NO KEY UPDATE",
 	false,
 };
 

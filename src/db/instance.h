@@ -85,9 +85,10 @@ struct db_si {
 	int64_t id, biz_id, module_id, host_id, service_template_id;
 };
 
-/* Reads a service instance and takes its share lock (FOR SHARE, held
- * until the caller's transaction ends): deletes of the instance wait for
- * the caller. *found false when the tenant has none. */
+/* Reads a service instance and locks it (FOR NO KEY UPDATE, held until
+ * the caller's transaction ends): deletes of the instance and other
+ * writers of its processes wait for the caller. *found false when the
+ * tenant has none. */
 int db_si_get(struct db *db, const char *tenant, int64_t id, struct db_si *out,
     bool *found, struct err *e) MUST_CHECK;
 

@@ -105,10 +105,12 @@ db_proc_list_ids(struct db *db, const char *tenant, int64_t biz_id,
  * check_request and the stored half of the duplicate check would pass
  * ($3 instance, $4 business, $5 names, $6 funcs, $7 regexes of the new
  * processes); the processes are written only then. Two NOT EXISTS, one
- * per unique index, so each is an index probe. The instance is read FOR
- * SHARE, as the checks in order read it: a concurrent delete of it either
- * commits first (no row: the checks then say 1199019) or waits for this
- * insert.
+ * per unique index, so each is an index probe. The instance is locked as
+ * the checks in order lock it (db_si_get: FOR NO KEY UPDATE, which says
+ * why): a concurrent delete of it either commits first (no row: the checks
+ * then say 1199019) or waits for this insert, and a concurrent create of
+ * the same instance waits too, then breaks the constraint against the
+ * committed winner (23505, never a deadlock).
  */
 static char create_sql[12288];
 static struct pq_stmt create_stmt = { "process_create_checked", create_sql, false };
@@ -131,7 +133,7 @@ build_create(void)
 	    "AND p.\"%s\" = ANY ($5::text[])) "
 	    "AND NOT EXISTS (SELECT 1 FROM process p JOIN unnest($6::text[], $7::text[]) AS k(f, r) "
 	    "ON p.\"%s\" = k.f AND p.\"%s\" = k.r WHERE p.service_instance_id = $3) "
-	    "FOR SHARE OF si), ",
+	    "FOR NO KEY UPDATE OF si), ",
 	    name, func, regex);
 	procrow_insert_cte(PROCROW_PROCESS, &cte, create_sql, sizeof(create_sql));
 	pq_append(create_sql, sizeof(create_sql), " SELECT id FROM p_o ORDER BY ord");
