@@ -278,8 +278,9 @@ scale_replica() {
 
 	# 4. Nothing but reads reached the replica from procsvc's sessions,
 	# however many writes went through this server.
-	# (BEGIN ... READ ONLY and COMMIT: the detail list's snapshot.)
-	bad_lines=$(replica_statements | grep -vE '^procsvc (LOG|ERROR):  (execute [^:]+: (SELECT|WITH) |statement: (SELECT|WITH) |statement: (BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY|COMMIT|ROLLBACK)$)' |
+	# (BEGIN ... READ ONLY and COMMIT: the detail list's snapshot; SET and
+	# RESET of plan_cache_mode: the service-instance lists, pq_exec_custom_plan.)
+	bad_lines=$(replica_statements | grep -vE '^procsvc (LOG|ERROR):  (execute [^:]+: (SELECT|WITH) |statement: (SELECT|WITH) |statement: (BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY|COMMIT|ROLLBACK|SET plan_cache_mode = force_custom_plan|RESET plan_cache_mode)$)' |
 		grep -vE '^procsvc (DETAIL|LOG):  (parameters|duration)')
 	bad_lines=$(printf '%s\n%s' "$bad_lines" "$(replica_statements | grep -iE '\b(INSERT|UPDATE|DELETE|nextval|FOR SHARE|FOR UPDATE)\b')" | sed '/^$/d')
 	if [ -z "$bad_lines" ] && [ "$(replica_reads)" -ge 5 ]; then

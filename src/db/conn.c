@@ -34,7 +34,9 @@ conn_open(struct db_conn *c, struct err *e)
 	 * mode PostgreSQL re-plans a create's statement (a dozen CTEs over
 	 * array parameters) for every execution, which cost 40 % of its time
 	 * (make bench, pgbench -c 1: 0.86 ms, 0.52 ms with generic plans).
-	 * make bench gives its pgbench ceiling these same options.
+	 * make bench gives its pgbench ceiling these same options. The one
+	 * exception, the service-instance lists (filters on skewed columns),
+	 * plans each call (pq_exec_custom_plan).
 	 */
 	const char *keys[] = { "connect_timeout", "application_name", "options",
 		"dbname", NULL };

@@ -757,7 +757,7 @@ db_si_list(struct db *db, const char *tenant, const struct db_si_query *q,
 		err_oom(e);
 		goto out;
 	}
-	r = pq_exec(db, list_stmt(shape, order), n, params, e);
+	r = pq_exec_custom_plan(db, list_stmt(shape, order), n, params, e);
 	if (r == NULL)
 		goto out;
 	rc = read_list(r, out, e);

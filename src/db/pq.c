@@ -54,6 +54,31 @@ pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
 }
 
 PGresult *
+pq_exec_custom_plan(struct db *db, const struct pq_stmt *stmt, int n,
+    const char *const *params, struct err *e)
+{
+	struct db_conn *c = db_conn_for_statement(db, e);
+	struct err ignored = { 0 };
+	PGresult *r;
+
+	if (c == NULL)
+		return NULL;
+	/* Behind a transaction pooler sessions keep the default mode, which
+	 * plans unnamed statements with their values anyway. */
+	if (c->cfg->unnamed)
+		return pq_exec(db, stmt, n, params, e);
+	r = run(db, NULL, "SET plan_cache_mode = force_custom_plan", true, 0, NULL, e);
+	if (r == NULL)
+		return NULL;
+	PQclear(r);
+	r = pq_exec(db, stmt, n, params, e);
+	/* A RESET that fails leaves a dead connection (replaced on its next
+	 * use) or an aborted transaction, whose rollback undoes the SET. */
+	PQclear(run(db, NULL, "RESET plan_cache_mode", false, 0, NULL, &ignored));
+	return r;
+}
+
+PGresult *
 pq_exec_plain(struct db *db, const char *sql, struct err *e)
 {
 	/* Of the plain statements only BEGIN is known to be harmless. */

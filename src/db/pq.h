@@ -31,6 +31,17 @@ PGresult *pq_exec(struct db *db, const struct pq_stmt *stmt, int n,
     const char *const *params, struct err *e) MUST_CHECK;
 
 /*
+ * pq_exec for a statement whose best plan depends on its values: a filter
+ * on a skewed column (one module may hold most of a business's instances,
+ * another a handful). Sessions plan with force_generic_plan (db/conn.c),
+ * which estimates such a filter from the column's average and may scan
+ * the whole business; this plans the statement with its values for this
+ * call (two extra round trips: SET and RESET of plan_cache_mode).
+ */
+PGresult *pq_exec_custom_plan(struct db *db, const struct pq_stmt *stmt, int n,
+    const char *const *params, struct err *e) MUST_CHECK;
+
+/*
  * A function pq_exec calls with every statement and its parameters before
  * running it: tests EXPLAIN exactly what the server runs (tests/db). Set
  * it before any thread runs statements; NULL (the default) for none.
