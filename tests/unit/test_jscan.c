@@ -116,15 +116,6 @@ truncate_arrays(json_t *v, size_t keep)
 	}
 }
 
-static unsigned long long rng;
-
-static unsigned
-rnd(unsigned n)
-{
-	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-	return (unsigned)((rng >> 33) % n);
-}
-
 /* A random document of depth at most d into buf (cap n); returns length. */
 static size_t
 gen(char *buf, size_t at, size_t n, int d)
@@ -133,26 +124,26 @@ gen(char *buf, size_t at, size_t n, int d)
 		"0", "-1", "12.5e3", "true", "false", "null", "\"\"", "\"x\\u00e9\"",
 		"\"\\\"q\"", "\"\xe2\x82\xac\"", "1e400", "99999999999999999999",
 	};
-	unsigned kind = d <= 0 ? 2 : rnd(5);
+	unsigned kind = d <= 0 ? 2 : unit_rnd(5);
 
 	if (at + 64 >= n)
 		kind = 2;
 	if (kind == 0 || kind == 1) {
-		unsigned len = rnd(9);
+		unsigned len = unit_rnd(9);
 		buf[at++] = kind == 0 ? '[' : '{';
 		for (unsigned i = 0; i < len && at + 64 < n; i++) {
 			if (i > 0)
 				buf[at++] = ',';
-			if (rnd(4) == 0)
+			if (unit_rnd(4) == 0)
 				buf[at++] = ' ';
 			if (kind == 1)
-				at += (size_t)sprintf(buf + at, "\"k%u\":", rnd(4));
+				at += (size_t)sprintf(buf + at, "\"k%u\":", unit_rnd(4));
 			at = gen(buf, at, n, d - 1);
 		}
 		buf[at++] = kind == 0 ? ']' : '}';
 		return at;
 	}
-	at += (size_t)sprintf(buf + at, "%s", atoms[rnd(N(atoms))]);
+	at += (size_t)sprintf(buf + at, "%s", atoms[unit_rnd(N(atoms))]);
 	return at;
 }
 
@@ -161,7 +152,7 @@ static size_t
 wrap(char *buf, size_t n, int d)
 {
 	size_t at = 0;
-	unsigned len = rnd(12);
+	unsigned len = unit_rnd(12);
 
 	buf[at++] = '[';
 	for (unsigned i = 0; i < len && at + 64 < n; i++) {
@@ -190,29 +181,14 @@ test_agrees_with_jansson(void **state)
 	size_t agree = 0;
 
 	(void)state;
-	rng = 20261202;
+	unit_seed(20261202);
 	for (int round = 0; round < 20000; round++) {
 		size_t len = wrap(buf, sizeof(buf) / 2, 4);
-		unsigned muts = rnd(3);
+		unsigned muts = unit_rnd(3);
 		struct jscan s;
 		json_error_t je;
 		json_t *j;
-		for (unsigned m = 0; m < muts && len > 1; m++) {
-			size_t at = rnd((unsigned)len);
-			switch (rnd(3)) {
-			case 0:
-				buf[at] = (char)rnd(256);
-				break;
-			case 1:
-				memmove(buf + at, buf + at + 1, len - at - 1);
-				len--;
-				break;
-			default:
-				memmove(buf + at + 1, buf + at, len - at);
-				buf[at] = "{}[],:\"\\ 0e-.u\x80"[rnd(16)];
-				len++;
-			}
-		}
+		len = unit_mutate(buf, len, muts);
 		assert_int_equal(jscan_run(buf, len, 64, 0, &s), 0);
 		j = json_loadb(buf, len, JSON_ALLOW_NUL, &je);
 		if (s.status == JSCAN_OK && j == NULL && !jansson_value_error(&je))
@@ -237,10 +213,10 @@ test_cut_matches_truncation(void **state)
 	static char buf[1 << 16];
 
 	(void)state;
-	rng = 7;
+	unit_seed(7);
 	for (int round = 0; round < 3000; round++) {
 		size_t len = wrap(buf, sizeof(buf) / 2, 5), outlen;
-		size_t keep = 1 + rnd(4);
+		size_t keep = 1 + unit_rnd(4);
 		struct jscan s;
 		json_t *full, *cut;
 		char *text;

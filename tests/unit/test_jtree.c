@@ -110,15 +110,6 @@ test_texts(void **state)
 	}
 }
 
-static unsigned long long rng;
-
-static unsigned
-rnd(unsigned n)
-{
-	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-	return (unsigned)((rng >> 33) % n);
-}
-
 static size_t
 gen(char *buf, size_t at, size_t n, int d)
 {
@@ -128,25 +119,25 @@ gen(char *buf, size_t at, size_t n, int d)
 		"\"\\ud83d\\ude00\"", "\"a\\u0000\"", "-0.0", "1E-2", "\"\\/\\t\"",
 	};
 	static const char *const keys[] = { "\"a\"", "\"b\"", "\"\\u0061\"", "\"\"", "\"k\\n\"" };
-	unsigned kind = d <= 0 ? 2 : rnd(5);
+	unsigned kind = d <= 0 ? 2 : unit_rnd(5);
 
 	if (at + 64 >= n)
 		kind = 2;
 	if (kind == 0 || kind == 1) {
-		unsigned len = rnd(5);
+		unsigned len = unit_rnd(5);
 		buf[at++] = kind == 0 ? '[' : '{';
 		for (unsigned i = 0; i < len && at + 64 < n; i++) {
 			if (i > 0)
-				buf[at++] = rnd(4) == 0 ? ' ' : ',';
+				buf[at++] = unit_rnd(4) == 0 ? ' ' : ',';
 			if (kind == 1) {
-				at += (size_t)sprintf(buf + at, "%s:", keys[rnd(N(keys))]);
+				at += (size_t)sprintf(buf + at, "%s:", keys[unit_rnd(N(keys))]);
 			}
 			at = gen(buf, at, n, d - 1);
 		}
 		buf[at++] = kind == 0 ? ']' : '}';
 		return at;
 	}
-	at += (size_t)sprintf(buf + at, "%s", atoms[rnd(N(atoms))]);
+	at += (size_t)sprintf(buf + at, "%s", atoms[unit_rnd(N(atoms))]);
 	return at;
 }
 
@@ -159,34 +150,19 @@ test_agrees_with_jansson(void **state)
 	size_t built = 0, accepted = 0;
 
 	(void)state;
-	rng = 20261203;
+	unit_seed(20261203);
 	for (int round = 0; round < 20000; round++) {
 		size_t len = 0;
-		unsigned muts = rnd(3);
+		unsigned muts = unit_rnd(3);
 		struct jscan s;
 		buf[len++] = '[';
-		for (unsigned i = 0, k = rnd(8); i < k && len + 200 < sizeof(buf) / 2; i++) {
+		for (unsigned i = 0, k = unit_rnd(8); i < k && len + 200 < sizeof(buf) / 2; i++) {
 			if (i > 0)
 				buf[len++] = ',';
 			len = gen(buf, len, sizeof(buf) / 2, 4);
 		}
 		buf[len++] = ']';
-		for (unsigned m = 0; m < muts && len > 1; m++) {
-			size_t at = rnd((unsigned)len);
-			switch (rnd(3)) {
-			case 0:
-				buf[at] = (char)rnd(256);
-				break;
-			case 1:
-				memmove(buf + at, buf + at + 1, len - at - 1);
-				len--;
-				break;
-			default:
-				memmove(buf + at + 1, buf + at, len - at);
-				buf[at] = "{}[],:\"\\ 0e-.u\x80"[rnd(16)];
-				len++;
-			}
-		}
+		len = unit_mutate(buf, len, muts);
 		assert_int_equal(jscan_run(buf, len, 64, 0, &s), 0);
 		if (s.status == JSCAN_OK) {
 			accepted++;

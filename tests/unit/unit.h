@@ -35,4 +35,15 @@ void fault_arm(long n, bool sticky);
 bool fault_disarm(void);
 void fault_install_jansson(void);
 
+/*
+ * Random JSON-ish text (jtext.c), single-threaded: unit_seed starts a
+ * reproducible sequence, unit_rnd(n) is in [0, n). unit_mutate applies
+ * muts random byte changes (overwrite, delete, insert of a JSON
+ * character) to buf[0..len) and returns the new length; buf must have
+ * room for len + muts bytes.
+ */
+void unit_seed(unsigned long long seed);
+unsigned unit_rnd(unsigned n);
+size_t unit_mutate(char *buf, size_t len, unsigned muts);
+
 #endif
