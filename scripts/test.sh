@@ -746,6 +746,7 @@ main() {
 		run_server_suite
 		scale_replica
 		scale_bouncer
+		scale_skewed_lists
 		idem_ttl
 		idem_sigterm
 		idem_faults

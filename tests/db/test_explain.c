@@ -94,6 +94,18 @@ forget(void)
 	nseen = 0;
 }
 
+/* Before each test: a failed check jumps out of list() and explain_seen(),
+ * which would leave the column asked for and the statements seen to the
+ * next test. */
+static int
+fresh(void **state)
+{
+	(void)state;
+	want_index_col = NULL;
+	forget();
+	return 0;
+}
+
 /* ---- plans ---- */
 
 /* Tables a lifecycle statement must reach through an index. */
@@ -158,7 +170,10 @@ check_plan(PGresult *r, const struct captured *c, const char *kind)
 	if (hit != NULL)
 		fail_msg("%s (%s plan): Seq Scan on %s\n%s\n%s", c->name, kind, hit, c->sql,
 		    PQgetvalue(r, 0, 0));
-	if (want_index_col != NULL &&
+	/* The lists run with custom plans (pq_exec_custom_plan: a module or
+	 * host may hold most of a business); their generic plan must not scan
+	 * the table either, but may prefer another index. */
+	if (want_index_col != NULL && strcmp(kind, "custom") == 0 &&
 	    !index_on(json_object_get(json_array_get(doc, 0), "Plan"), want_index_col))
 		fail_msg("%s (%s plan): no index of service_instance on %s\n%s\n%s", c->name, kind,
 		    want_index_col, c->sql, PQgetvalue(r, 0, 0));
@@ -525,10 +540,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_list_shapes),
-		cmocka_unit_test(test_detail_page),
-		cmocka_unit_test(test_update_lookups),
-		cmocka_unit_test(test_delete_lookups),
+		cmocka_unit_test_setup(test_list_shapes, fresh),
+		cmocka_unit_test_setup(test_detail_page, fresh),
+		cmocka_unit_test_setup(test_update_lookups, fresh),
+		cmocka_unit_test_setup(test_delete_lookups, fresh),
 	};
 	const char *url = getenv("TEST_DATABASE_URL");
 	double t0 = now_s();
