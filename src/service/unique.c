@@ -60,7 +60,9 @@ find_duplicate(struct member *m, size_t n, const struct member **offender,
 	for (size_t i = 1; i < n; i++) {
 		/* m[i-1] is the group's earliest member when keys match. */
 		size_t g = i - 1;
-		if (!same_key(&m[i], &m[g]))
+		/* Only a request's item is blamed: two stored rows that share a
+		 * key (which the constraints forbid) have no path to name. */
+		if (!same_key(&m[i], &m[g]) || m[i].idx < 0)
 			continue;
 		while (g > 0 && same_key(&m[g - 1], &m[i]))
 			g--;
