@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <time.h>
 
+#include "common/deadline.h"
+
 void
 budget_init(struct budget *b, size_t total, size_t small)
 {
@@ -42,13 +44,7 @@ budget_take(struct budget *b, size_t n, long wait_ms, size_t *taken)
 		return 0;
 	if (n > b->total)
 		n = b->total;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += wait_ms / 1000;
-	deadline.tv_nsec += (wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_after(&deadline, wait_ms);
 	pthread_mutex_lock(&b->lock);
 	b->waiting++;
 	while (b->total - b->used < n && rc != ETIMEDOUT)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/deadline.h"
 #include "common/log.h"
 
 /*
@@ -83,18 +84,6 @@ db_pool_free(struct db_pool *p)
 	free(p->free);
 	free(p->conninfo);
 	free(p);
-}
-
-static void
-deadline_after(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 /* Takes w out of the queue (it timed out before being handed one). */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/counter.h"
+#include "common/deadline.h"
 #include "common/log.h"
 #include "db/conninfo.h"
 
@@ -309,18 +310,6 @@ check(struct db_replica *r)
 		reached = reach(r, lsn_of(q, 1), &at);
 	PQclear(q);
 	set_state(r, next, reached, at, why, p == NULL ? primary_why : "");
-}
-
-static void
-deadline_after(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 static void *

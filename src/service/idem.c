@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/counter.h"
+#include "common/deadline.h"
 #include "common/log.h"
 #include "db/db.h"
 #include "db/idem.h"
@@ -135,13 +136,7 @@ purge_wait(long ms)
 	struct timespec until;
 	bool stop;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_after(&until, ms);
 	pthread_mutex_lock(&purge_mu);
 	while (!purge_stopping &&
 	    pthread_cond_timedwait(&purge_cv, &purge_mu, &until) != ETIMEDOUT)
