@@ -66,6 +66,15 @@ proc_record_list_free(struct proc_record_list *l)
 	l->n = 0;
 }
 
+const struct proc_template *
+proc_template_find(const struct proc_template_list *l, int64_t id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].id == id)
+			return &l->items[i];
+	return NULL;
+}
+
 void
 proc_template_list_free(struct proc_template_list *l)
 {

@@ -149,6 +149,9 @@ struct proc_template_list {
 /* Frees the templates and empties l. */
 void proc_template_list_free(struct proc_template_list *l);
 
+/* The template of l with this id, or NULL. */
+const struct proc_template *proc_template_find(const struct proc_template_list *l, int64_t id);
+
 /*
  * The uniqueness keys of a stored process or process template
  * (api-contract.md §5, §4): name, and func + regex ("" when not set).

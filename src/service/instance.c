@@ -278,15 +278,6 @@ out:
 	return rc;
 }
 
-static const struct proc_template *
-find_template(const struct proc_template_list *l, int64_t id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->items[i].id == id)
-			return &l->items[i];
-	return NULL;
-}
-
 /* The first processes[] entry of in for template id, or NULL. */
 static const struct proc_values *
 override_for(const struct svc_si_in *in, int64_t template_id)
@@ -316,7 +307,7 @@ check_attributes(const struct si_work *w, struct err *e)
 			    override_for(in, sp->template_id) == &sp->v) {
 				/* Only the first entry per template is merged, so only
 				 * it is checked; foreign templates fail at row 13. */
-				const struct proc_template *t = find_template(&w->tmpl, sp->template_id);
+				const struct proc_template *t = proc_template_find(&w->tmpl, sp->template_id);
 				bad = t ? merge_override_error(t, &sp->v) : NULL;
 			}
 			if (bad != NULL) {
@@ -526,7 +517,7 @@ check_template_ids(const struct si_work *w, struct err *e)
 	for (size_t i = 0; i < w->in->n; i++)
 		for (size_t p = 0; p < w->in->items[i].nprocs; p++) {
 			int64_t id = w->in->items[i].procs[p].template_id;
-			if (id == 0 || find_template(&w->tmpl, id) != NULL)
+			if (id == 0 || proc_template_find(&w->tmpl, id) != NULL)
 				continue;
 			proc_path(&path, i, p, NULL);
 			jpath_key(&path, "process_template_id");

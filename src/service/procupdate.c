@@ -217,15 +217,6 @@ out:
 	return rc;
 }
 
-static const struct proc_template *
-find_template(const struct proc_template_list *l, int64_t id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->items[i].id == id)
-			return &l->items[i];
-	return NULL;
-}
-
 /* The host's addresses for IP codes; a host that is gone has none. */
 static struct merge_host
 host_of(const struct upd_work *w, int64_t id)
@@ -319,7 +310,7 @@ build_final(struct upd_work *w, struct err *e)
 		const struct proc_record *r = w->rec[i];
 		/* A template that is gone leaves nothing locked: a plain process. */
 		const struct proc_template *t = r->process_template_id != 0 ?
-		    find_template(&w->tmpl, r->process_template_id) :
+		    proc_template_find(&w->tmpl, r->process_template_id) :
 		    NULL;
 		const struct err *bad = t != NULL ?
 		    merge_override_error(t, &w->in->items[i].v) :
