@@ -18,7 +18,7 @@ HOSTILE_BIN=${TEST_HOSTILE:-build/test_hostile}
 # shellcheck disable=SC2154
 
 run_hostile() {
-	local port pid log=$tmp/hostile-server.log out=$tmp/hostile.out line p f rc status deadline
+	local port pid log=$tmp/hostile-server.log out=$tmp/hostile.out rc status deadline
 	if [ ! -x "$HOSTILE_BIN" ] || [ ! -x "$SERVER_BIN" ]; then
 		say "hostile: $HOSTILE_BIN or $SERVER_BIN not built"
 		bad
@@ -45,17 +45,11 @@ run_hostile() {
 	env PROCSVC_PORT="$port" PROCSVC_PID="$pid" TEST_DATABASE_URL="$db_url" \
 		timeout 300 "$HOSTILE_BIN" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
-	if [ -z "$line" ]; then
+	if count_summary "$out"; then
+		say "hostile: $summary_passed passed, $summary_failed failed"
+	else
 		say "hostile: ended without a summary (exit $rc)"
 		bad
-	else
-		p=${line%% passed*}
-		f=${line#*, }
-		f=${f%% failed}
-		ok "$p"
-		bad "$f"
-		say "hostile: $p passed, $f failed"
 	fi
 	# The same process must still be there, stop cleanly, and have logged
 	# no sanitizer report.

@@ -70,6 +70,22 @@ say() { printf '== %s\n' "$*"; }
 ok() { passed=$((passed + ${1:-1})); }
 bad() { failed=$((failed + ${1:-1})); }
 
+# count_summary OUT: adds the last "N passed, N failed" line of OUT (a
+# runner's or a C test binary's output) to the totals and sets
+# summary_passed and summary_failed; 1 when OUT has no such line.
+count_summary() {
+	local line
+	summary_passed=
+	summary_failed=
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+	[ -n "$line" ] || return 1
+	summary_passed=${line%% passed*}
+	summary_failed=${line#*, }
+	summary_failed=${summary_failed%% failed}
+	ok "$summary_passed"
+	bad "$summary_failed"
+}
+
 # Idempotent: runs once at the end and again from the EXIT trap.
 cleanup() {
 	scale_cleanup
@@ -300,7 +316,7 @@ start_server() {
 # run_cases [BODIES]: the HTTP cases; with BODIES, the request bodies the
 # server accepted are written there (test_runner --dump-bodies).
 run_cases() {
-	local out=$tmp/runner.out rc line p f cases dump=()
+	local out=$tmp/runner.out rc cases dump=()
 	shopt -s nullglob
 	# shellcheck disable=SC2206  # TEST_CASES is a list of paths or globs
 	cases=(${TEST_CASES:-tests/cases/*.json})
@@ -315,18 +331,12 @@ run_cases() {
 		PROCSVC_TEST_APP=esb_test PROCSVC_TEST_SECRET=xxx PROCSVC_TEST_USER=admin \
 		TEST_FILTER="$FILTER" timeout 300 "$RUNNER_BIN" "${dump[@]}" "${cases[@]}" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
-	if [ -z "$line" ]; then
+	if ! count_summary "$out"; then
 		say "http cases: runner ended without a summary (exit $rc)"
 		bad
 		return 1
 	fi
-	p=${line%% passed*}
-	f=${line#*, }
-	f=${f%% failed}
-	ok "$p"
-	bad "$f"
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	if [ "$rc" -ne 0 ] && [ "$summary_failed" -eq 0 ]; then
 		say "http cases: runner exited with $rc"
 		bad
 	fi

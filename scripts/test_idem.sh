@@ -285,7 +285,7 @@ idem_fault_client() {
 # Keys that live 2 s (tests/idem/ttl.json) on a server of their own: the
 # purge thread deletes them, backlog included. Adds the runner's counts.
 idem_ttl() {
-	local port log=$tmp/idem-ttl.log out=$tmp/idem-ttl.out line p f
+	local port log=$tmp/idem-ttl.log out=$tmp/idem-ttl.out
 	idem_fails=""
 	port=$(free_port)
 	if ! idem_serve "$log" "$port" PROCSVC_IDEMPOTENCY_TTL_S=2; then
@@ -296,18 +296,12 @@ idem_ttl() {
 		PROCSVC_TEST_APP=esb_test PROCSVC_TEST_SECRET=xxx PROCSVC_TEST_USER=admin \
 		TEST_FILTER= timeout 120 "$RUNNER_BIN" tests/idem/*.json >"$out" 2>&1
 	idem_stop "$log"
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
-	if [ -z "$line" ]; then
+	if ! count_summary "$out"; then
 		idem_fails="$idem_fails; the runner ended without a summary"
-	else
-		p=${line%% passed*}
-		f=${line#*, }
-		f=${f%% failed}
-		ok "$p"
-		bad "$f"
-		[ "$f" -eq 0 ] || grep -v '^  ' "$out" | grep FAIL
+	elif [ "$summary_failed" -ne 0 ]; then
+		grep -v '^  ' "$out" | grep FAIL
 	fi
-	idem_result "idempotency key lifetime: tests/idem on a server with PROCSVC_IDEMPOTENCY_TTL_S=2 ($line)"
+	idem_result "idempotency key lifetime: tests/idem on a server with PROCSVC_IDEMPOTENCY_TTL_S=2 ($summary_passed passed, $summary_failed failed)"
 }
 
 # Statements a keyed write costs (pg_stat_statements, on the main server):

@@ -429,7 +429,7 @@ bouncer_burst() {
 }
 
 scale_bouncer() {
-	local url out=$tmp/bouncer-cases.out rc line p f xact0 xact clients fails="" refused ignored
+	local url out=$tmp/bouncer-cases.out rc xact0 xact clients fails="" refused ignored
 	if [ -z "$cluster_dir" ]; then say "PgBouncer: skipped (external database)"; return 0; fi
 	if ! command -v pgbouncer >/dev/null; then say "PgBouncer: pgbouncer missing (make deps)"; bad; return 1; fi
 	# The settings procsvc cannot send through the pooler, given by it.
@@ -450,21 +450,15 @@ scale_bouncer() {
 		PROCSVC_TEST_APP=esb_test PROCSVC_TEST_SECRET=xxx PROCSVC_TEST_USER=admin \
 		TEST_FILTER= timeout 300 "$RUNNER_BIN" "${BOUNCER_CASES[@]}" >"$out" 2>&1
 	rc=$?
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	xact=$(($(bouncer_show STATS total_xact_count) - xact0))
 	clients=$(bouncer_show POOLS cl_active)
-	if [ -z "$line" ]; then
+	if ! count_summary "$out"; then
 		tail -n 20 "$out"
 		say "PgBouncer: the runner ended without a summary (exit $rc)"
 		bad
 	else
-		p=${line%% passed*}
-		f=${line#*, }
-		f=${f%% failed}
-		[ "$f" -eq 0 ] || grep -E '^FAIL' "$out" | head -n 20
-		say "PgBouncer: $p passed, $f failed of ${#BOUNCER_CASES[@]} case files, $xact transactions through PgBouncer"
-		ok "$p"
-		bad "$f"
+		[ "$summary_failed" -eq 0 ] || grep -E '^FAIL' "$out" | head -n 20
+		say "PgBouncer: $summary_passed passed, $summary_failed failed of ${#BOUNCER_CASES[@]} case files, $xact transactions through PgBouncer"
 	fi
 	# Multiplexed for real, and the pooler's session settings in effect
 	# (serve warns when they are not).
